@@ -1,0 +1,13 @@
+"""Shared pytest set-up: one hypothesis profile for the whole suite."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "lrkit",
+    deadline=None,
+    max_examples=int(os.environ.get("LRKIT_MAX_EXAMPLES", "60")),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("lrkit")
