@@ -3,4 +3,6 @@
 This is the only lrkit module that imports torch.
 """
 
-__all__: list[str] = []
+from lrkit.adapters._torch_scheduler import ParamScheduler
+
+__all__: list[str] = ["ParamScheduler"]
