@@ -50,31 +50,173 @@ def one_cycles(draw: st.DrawFn) -> dict[str, sch.Schedule]:
     )
 
 
-def schedules() -> st.SearchStrategy[sch.Schedule]:
-    """Any schedule lrkit can build, including nested combinators."""
-    leaves = st.one_of(
+@st.composite
+def exponentials(draw: st.DrawFn) -> sch.Schedule:
+    """A geometric interpolation between two positive values."""
+    return sch.exponential(
+        draw(positive_values),
+        draw(positive_values),
+        draw(lengths),
+        include_start=draw(st.booleans()),
+    )
+
+
+@st.composite
+def polynomials(draw: st.DrawFn) -> sch.Schedule:
+    """A polynomial decay (or rise) with a power between 0.1 and 5."""
+    return sch.polynomial(
+        draw(values),
+        draw(values),
+        draw(lengths),
+        draw(st.floats(min_value=0.1, max_value=5.0)),
+        include_start=draw(st.booleans()),
+    )
+
+
+gammas = st.floats(min_value=1e-3, max_value=1.0)
+
+
+@st.composite
+def exponential_decays(draw: st.DrawFn) -> sch.Schedule:
+    """A decay by a factor per ``decay_steps``, smooth or in stairs."""
+    return sch.exponential_decay(
+        draw(values),
+        draw(gammas),
+        draw(st.integers(1, 500)),
+        staircase=draw(st.booleans()),
+    )
+
+
+@st.composite
+def multi_steps(draw: st.DrawFn) -> sch.Schedule:
+    """A multi-step decay (or growth) at up to five sorted milestones."""
+    milestones = draw(st.lists(st.integers(1, 3_000), min_size=1, max_size=5))
+    return sch.multi_step(
+        draw(values),
+        sorted(set(milestones)),
+        draw(st.floats(min_value=1e-3, max_value=4.0)),
+    )
+
+
+@st.composite
+def inverse_sqrts(draw: st.DrawFn) -> sch.Schedule:
+    """An inverse square root decay with a timescale up to 10,000 steps."""
+    return sch.inverse_sqrt(draw(values), draw(st.floats(1e-3, 1e4)))
+
+
+@st.composite
+def cyclics(draw: st.DrawFn) -> sch.Schedule:
+    """A triangular cycle in any mode, upright or upside down."""
+    return sch.cyclic(
+        draw(values),
+        draw(values),
+        draw(st.integers(1, 500)),
+        draw(st.none() | st.integers(1, 500)),
+        mode=draw(st.sampled_from(["triangular", "triangular2", "exp_range"])),
+        gamma=draw(gammas),
+    )
+
+
+@st.composite
+def cosine_restarts(draw: st.DrawFn) -> sch.Schedule:
+    """Warm restarts with integer or real cycle growth, decay and warmup."""
+    cycle_steps = draw(st.integers(1, 400))
+    mult = draw(st.integers(1, 3) | st.floats(min_value=1.0, max_value=3.0))
+    peak = draw(values)
+    return sch.cosine_restarts(
+        peak,
+        cycle_steps,
+        cycle_mult=mult,
+        cycle_decay=draw(st.floats(0.0, 1.0)),
+        warmup_steps=draw(st.integers(0, cycle_steps - 1)),
+        end_value=draw(st.floats(0.0, peak)),
+    )
+
+
+@st.composite
+def wsds(draw: st.DrawFn) -> sch.Schedule:
+    """A warmup-stable-decay run with any cooldown shape and floor."""
+    return sch.wsd(
+        draw(values),
+        draw(st.integers(0, 1_000)),
+        draw(st.integers(0, 2_000)),
+        draw(st.integers(1, 2_000)),
+        decay_shape=draw(st.sampled_from(["1-sqrt", "cosine", "linear"])),
+        min_ratio=draw(st.floats(0.0, 1.0)),
+    )
+
+
+@st.composite
+def flat_coses(draw: st.DrawFn) -> sch.Schedule:
+    """A flat-then-cosine run with room for at least one cosine step."""
+    total_steps = draw(st.integers(2, 5_000))
+    pct_start = draw(st.floats(min_value=0.0, max_value=0.99))
+    if round(pct_start * (total_steps - 1)) > total_steps - 2:
+        pct_start = 0.0
+    return sch.flat_cos(
+        draw(values),
+        total_steps,
+        pct_start=pct_start,
+        final_div=draw(st.floats(min_value=1.0, max_value=1e6)),
+    )
+
+
+def shapes() -> st.SearchStrategy[sch.Schedule]:
+    """Any basic shape: curves, decays, cycles and flat-phase schedules."""
+    return st.one_of(
         interpolations(),
         values.map(sch.constant),
         one_cycles().map(lambda curves: curves["lr"]),
+        exponentials(),
+        polynomials(),
+        exponential_decays(),
+        multi_steps(),
+        inverse_sqrts(),
+        cyclics(),
+        cosine_restarts(),
+        wsds(),
+        flat_coses(),
     )
+
+
+def schedules() -> st.SearchStrategy[sch.Schedule]:
+    """Any schedule lrkit can build, including nested combinators."""
     return st.recursive(
-        leaves,
+        shapes(),
         lambda children: st.one_of(
             st.lists(children, min_size=1, max_size=3).map(_join_finite),
             st.tuples(children, st.integers(1, 500), values).map(
                 lambda args: sch.warmup(*args)
             ),
+            st.tuples(children, st.floats(0.0, 10.0)).map(
+                lambda args: sch.scale(*args)
+            ),
+            st.tuples(children.map(_finite), st.none() | st.integers(1, 5)).map(
+                lambda args: sch.repeat(*args)
+            ),
+            st.tuples(children, values, st.none() | values).map(_clip),
         ),
         max_leaves=4,
     )
 
 
+def _finite(schedule: sch.Schedule) -> sch.Schedule:
+    """Return the schedule if it is finite, else a short line in its place."""
+    return schedule if schedule.length is not None else sch.linear(1, 0, 7)
+
+
+def _clip(args: tuple[sch.Schedule, float, float | None]) -> sch.Schedule:
+    """Clip with the two bounds in order."""
+    schedule, low, high = args
+    if high is not None and high < low:
+        low, high = high, low
+    return sch.clip(schedule, low, high)
+
+
 def _join_finite(pieces: list[sch.Schedule]) -> sch.Schedule:
     """Join pieces, replacing every endless piece but the last with a line."""
     fixed = [
-        piece
-        if piece.length is not None or index == len(pieces) - 1
-        else sch.linear(1, 0, 7)
+        piece if index == len(pieces) - 1 else _finite(piece)
         for index, piece in enumerate(pieces)
     ]
     return sch.join(fixed)

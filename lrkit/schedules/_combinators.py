@@ -111,8 +111,30 @@ class Join(Schedule):
         return out
 
 
+class _Composed(Schedule):
+    """A schedule evaluated through an internal join of simpler pieces.
+
+    Subclasses serialise their own arguments and set ``_joined`` in
+    ``__init__``, which the length, bounds and values come from.
+    """
+
+    __slots__ = ("_joined",)
+    _joined: Join
+
+    @property
+    def length(self) -> int | None:
+        return self._joined.length
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self._joined.bounds
+
+    def _evaluate(self, steps: FloatArray) -> FloatArray:
+        return self._joined._evaluate(steps)
+
+
 @register
-class Warmup(Schedule):
+class Warmup(_Composed):
     """A linear warmup in front of a schedule, as a prefix.
 
     The warmup rises from ``init_value`` to the wrapped schedule's first value
@@ -133,11 +155,10 @@ class Warmup(Schedule):
         [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
     """
 
-    __slots__ = ("_init_value", "_joined", "_schedule", "_steps")
+    __slots__ = ("_init_value", "_schedule", "_steps")
     _schedule: Schedule
     _steps: int
     _init_value: float
-    _joined: Join
     _name = "warmup"
     _fields = ("schedule", "steps", "init_value")
 
@@ -150,21 +171,172 @@ class Warmup(Schedule):
         object.__setattr__(self, "_joined", Join([ramp, schedule]))
 
     @property
-    def length(self) -> int | None:
-        return self._joined.length
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        return self._joined.bounds
-
-    @property
     def boundaries(self) -> tuple[int, ...]:
         """The step at which the wrapped schedule starts, as a 1-tuple."""
         return (self._steps,)
 
+
+@register
+class Scale(Schedule):
+    """A schedule multiplied by a constant: ``v(k) = factor * schedule(k)``.
+
+    Use it to turn a multiplier curve (peak 1) into values, or to give a
+    shape a different peak without rebuilding it.
+
+    Args:
+        schedule: the schedule to scale.
+        factor: the constant factor (>= 0).
+
+    Raises:
+        ValueError: ``factor`` is negative or not finite.
+        TypeError: an argument has the wrong type.
+
+    Example:
+        >>> schedule = scale(linear(0.0, 1.0, 3), 0.1)
+        >>> [schedule(k) for k in range(3)]
+        [0.0, 0.05, 0.1]
+    """
+
+    __slots__ = ("_factor", "_schedule")
+    _schedule: Schedule
+    _factor: float
+    _name = "scale"
+    _fields = ("schedule", "factor")
+
+    def __init__(self, schedule: Schedule, factor: float) -> None:
+        self._init_fields(
+            schedule=_schedule("schedule", schedule),
+            factor=check.non_negative("factor", factor),
+        )
+
+    @property
+    def length(self) -> int | None:
+        return self._schedule.length
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        low, high = self._schedule.bounds
+        return (low * self._factor, high * self._factor)
+
     def _evaluate(self, steps: FloatArray) -> FloatArray:
-        return self._joined._evaluate(steps)
+        values = self._schedule._evaluate(steps)
+        values *= self._factor
+        return values
+
+
+@register
+class Repeat(Schedule):
+    """A finite schedule played again and again from its own step 0.
+
+    Step ``k`` takes ``schedule(k mod L)``, where ``L`` is the schedule's
+    length. With ``count=None`` it repeats forever (``length`` is None).
+    With a ``count`` it plays that many times, then holds the last value
+    (``length`` is ``count * L``).
+
+    Args:
+        schedule: the finite schedule to repeat.
+        count: number of plays (>= 1), or None for no end.
+
+    Raises:
+        ValueError: the schedule has no end, or ``count`` < 1.
+        TypeError: an argument has the wrong type.
+
+    Example:
+        >>> schedule = repeat(linear(1.0, 0.0, 3), count=2)
+        >>> [schedule(k) for k in range(8)]
+        [1.0, 0.5, 0.0, 1.0, 0.5, 0.0, 0.0, 0.0]
+    """
+
+    __slots__ = ("_count", "_schedule")
+    _schedule: Schedule
+    _count: int | None
+    _name = "repeat"
+    _fields = ("schedule", "count")
+
+    def __init__(self, schedule: Schedule, count: int | None = None) -> None:
+        schedule = _schedule("schedule", schedule)
+        if schedule.length is None:
+            raise ValueError(
+                f"schedule must be finite to repeat, got {schedule!r} (length None)"
+            )
+        if count is not None:
+            count = check.integer("count", count, minimum=1)
+        self._init_fields(schedule=schedule, count=count)
+
+    @property
+    def length(self) -> int | None:
+        if self._count is None:
+            return None
+        assert self._schedule.length is not None
+        return self._count * self._schedule.length
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self._schedule.bounds
+
+    def _evaluate(self, steps: FloatArray) -> FloatArray:
+        assert self._schedule.length is not None
+        return self._schedule._evaluate(np.mod(steps, self._schedule.length))
+
+
+@register
+class Clip(Schedule):
+    """A schedule clipped into ``[low, high]``: ``min(max(schedule(k), low), high)``.
+
+    Use it for a floor under an endless decay (optax's ``end_value`` of
+    ``exponential_decay``) or a ceiling over a growing curve.
+
+    Args:
+        schedule: the schedule to clip.
+        low: the lowest value allowed (>= 0).
+        high: the highest value allowed (>= ``low``), or None for no ceiling.
+
+    Raises:
+        ValueError: a bound is negative or not finite, or ``high < low``.
+        TypeError: an argument has the wrong type.
+
+    Example:
+        >>> schedule = clip(exponential_decay(1.0, 0.5), low=0.2)
+        >>> [schedule(k) for k in range(5)]
+        [1.0, 0.5, 0.25, 0.2, 0.2]
+    """
+
+    __slots__ = ("_high", "_low", "_schedule")
+    _schedule: Schedule
+    _low: float
+    _high: float | None
+    _name = "clip"
+    _fields = ("schedule", "low", "high")
+
+    def __init__(
+        self, schedule: Schedule, low: float = 0.0, high: float | None = None
+    ) -> None:
+        schedule = _schedule("schedule", schedule)
+        low = check.non_negative("low", low)
+        if high is not None:
+            high = check.real("high", high)
+            if high < low:
+                raise ValueError(f"high must be >= low ({low!r}), got {high!r}")
+        self._init_fields(schedule=schedule, low=low, high=high)
+
+    @property
+    def length(self) -> int | None:
+        return self._schedule.length
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        low, high = (max(bound, self._low) for bound in self._schedule.bounds)
+        if self._high is not None:
+            low, high = min(low, self._high), min(high, self._high)
+        return (low, high)
+
+    def _evaluate(self, steps: FloatArray) -> FloatArray:
+        values = self._schedule._evaluate(steps)
+        return np.clip(values, self._low, self._high, out=values)
 
 
 join = Join
 warmup = Warmup
+scale = Scale
+repeat = Repeat
+clip = Clip

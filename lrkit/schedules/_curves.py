@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -55,7 +56,12 @@ class _Interpolation(Schedule):
     _end_value: float
     _steps: int
     _include_start: bool
-    _fields = ("init_value", "end_value", "steps", "include_start")
+    _fields: ClassVar[tuple[str, ...]] = (
+        "init_value",
+        "end_value",
+        "steps",
+        "include_start",
+    )
 
     def __init__(
         self,
