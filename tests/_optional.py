@@ -20,4 +20,6 @@ def require(module: str) -> ModuleType:
     except ImportError as error:
         if os.environ.get("LRKIT_REQUIRE_OPTIONAL") == "1":
             pytest.fail(f"optional dependency {module!r} is missing: {error}")
-        pytest.skip(f"optional dependency {module!r} is not installed")
+        pytest.skip(
+            f"optional dependency {module!r} is not installed", allow_module_level=True
+        )

@@ -3,6 +3,14 @@
 This is the only lrkit module that imports torch.
 """
 
+from lrkit.adapters._torch_freeze import freeze, freeze_to, unfreeze
+from lrkit.adapters._torch_groups import param_groups
 from lrkit.adapters._torch_scheduler import ParamScheduler
 
-__all__: list[str] = ["ParamScheduler"]
+__all__: list[str] = [
+    "ParamScheduler",
+    "freeze",
+    "freeze_to",
+    "param_groups",
+    "unfreeze",
+]
