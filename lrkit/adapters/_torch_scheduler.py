@@ -87,8 +87,12 @@ def _as_float(value: Any) -> float:
     return float(value)
 
 
-def _momentum_key(group: Mapping[str, Any], index: int) -> str:
-    """Return the key momentum is written to in a group: momentum or betas."""
+def _momentum_key(group: Mapping[str, Any], index: int, new: bool) -> str:
+    """Return the key momentum is written to in a group: momentum or betas.
+
+    A group the scheduler has not written yet (``new``) must not have
+    momentum 0. A group it has written may hold 0, if a schedule reached it.
+    """
     if "betas" in group:
         return "betas"
     if "momentum" not in group:
@@ -98,7 +102,7 @@ def _momentum_key(group: Mapping[str, Any], index: int) -> str:
             f"'momentum' nor a 'betas' key (its keys: {keys}); schedule momentum "
             "only for SGD-like optimizers or the Adam family"
         )
-    if _as_float(group["momentum"]) == 0.0:
+    if new and _as_float(group["momentum"]) == 0.0:
         raise ValueError(
             f"momentum is scheduled, but param group {index} was built with "
             "momentum=0, and scheduling it would switch momentum on; build the "
@@ -148,8 +152,11 @@ def _build_plan(
     groups: Sequence[dict[str, Any]],
     specs: Mapping[str, Spec],
     scales: Mapping[str, list[float]],
+    known: int,
 ) -> _Plan:
     """Sort every (hyperparameter, group) write into the plan's kinds of write.
+
+    The first ``known`` groups have been written by the scheduler before.
 
     Raises:
         ValueError: a group lacks the key a hyperparameter is written to, or a
@@ -171,7 +178,9 @@ def _build_plan(
             schedule = spec[index] if isinstance(spec, tuple) else spec
             number = plan.index(schedule)
             scale = 1.0 if group_scales is None else group_scales[index]
-            key = _momentum_key(group, index) if name == "momentum" else name
+            key = name
+            if name == "momentum":
+                key = _momentum_key(group, index, new=index >= known)
             if key not in group:
                 raise ValueError(
                     f"{name} is scheduled, but param group {index} has no {key!r} key"
@@ -499,7 +508,7 @@ class ParamScheduler(LRScheduler):
             if given_scales is None and not relative:
                 _check_uniform_start(name, specs[name], groups)
             scales[name] = _initial_scales(name, given_scales, groups, relative)
-        plan = _build_plan(groups, specs, scales)
+        plan = _build_plan(groups, specs, scales, known=0)
 
         self._blocks: list[list[float]] = []
         self.optimizer = optimizer
@@ -618,7 +627,7 @@ class ParamScheduler(LRScheduler):
             ]
             for name, values in self._scales.items()
         }
-        plan = _build_plan(groups, self._specs, scales)
+        plan = _build_plan(groups, self._specs, scales, known)
 
         self._scales = scales
         self._install(plan, groups)
@@ -688,7 +697,7 @@ class ParamScheduler(LRScheduler):
                     "use_saved_schedules=True to take them from the state."
                 )
             _check_momentum_bounds(specs.get("momentum"))
-        plan = _build_plan(groups, specs, scales)
+        plan = _build_plan(groups, specs, scales, known=count)
         end = _first_end(specs) if self._past_end == "raise" else None
         if end is not None and step >= end[0]:
             raise ValueError(
