@@ -177,6 +177,32 @@ def test_matches_lambda_lr_in_relative_mode() -> None:
         train_steps(reference, lambda_lr, 1)
 
 
+def test_splitter_groups_absolute_and_relative() -> None:
+    """Splitter groups carry lr and lr_scale: both modes keep their ratios."""
+    from lrkit.adapters.torch import param_groups
+
+    model = make_model()
+    groups = param_groups(model, lr=slice(1e-3, 1e-1), weight_decay=0.01)
+    twin = param_groups(model, lr=slice(1e-3, 1e-1), weight_decay=0.01)
+    absolute_optimizer = torch.optim.AdamW(groups)
+    relative_optimizer = torch.optim.AdamW(twin)
+    multiplier = sch.cosine(1.0, 0.0, 30)
+    peak = sch.scale(multiplier, 0.1)
+    absolute = ParamScheduler(absolute_optimizer, lr=peak)
+    relative = ParamScheduler(relative_optimizer, lr=multiplier, relative=True)
+    initial_lrs = [group["lr"] for group in twin]
+
+    for step in range(35):
+        for index, group in enumerate(absolute_optimizer.param_groups):
+            expected = groups[index]["lr_scale"] * peak(step)
+            assert_close(group["lr"], expected, f"group {index}, step {step}")
+        for index, group in enumerate(relative_optimizer.param_groups):
+            expected = initial_lrs[index] * multiplier(step)
+            assert_close(group["lr"], expected, f"relative {index}, step {step}")
+        train_steps(absolute_optimizer, absolute, 1)
+        train_steps(relative_optimizer, relative, 1)
+
+
 def test_different_lrs_without_scales_raise() -> None:
     optimizer = torch.optim.SGD(
         split(make_model(), g0={"lr": 1e-4}), lr=1e-3, momentum=0.9
@@ -367,6 +393,12 @@ INVALID: list[tuple[str, dict[str, Any], type[Exception], str]] = [
         "lr is not scheduled",
     ),
     ("relative", {"lr": LR, "relative": 1}, TypeError, "relative must be a bool"),
+    (
+        "relative with scales",
+        {"lr": LR, "relative": True, "lr_scale": [1, 2, 3]},
+        ValueError,
+        r"cannot be combined with lr_scale.*\[1, 2, 3\]",
+    ),
     ("past_end", {"lr": LR, "past_end": "wrap"}, ValueError, "past_end.*'wrap'"),
     (
         "use_saved",

@@ -65,7 +65,7 @@ def run(optimizer: Any, scheduler: ParamScheduler, steps: int) -> list[Any]:
 
 
 def assert_plain(value: Any, where: str = "state") -> None:
-    """Fail unless ``value`` is made only of plain Python types."""
+    """Fail unless ``value`` is made only of plain Python types and None."""
     if isinstance(value, dict):
         for key, item in value.items():
             assert type(key) is str, f"{where}: key {key!r} is {type(key).__name__}"
@@ -74,7 +74,7 @@ def assert_plain(value: Any, where: str = "state") -> None:
         for index, item in enumerate(value):
             assert_plain(item, f"{where}[{index}]")
     else:
-        assert type(value) in (int, float, str, bool), (
+        assert value is None or type(value) in (int, float, str, bool), (
             f"{where} is {type(value).__name__}: {value!r}"
         )
 

@@ -114,15 +114,17 @@ def _momentum_key(group: Mapping[str, Any], index: int, new: bool) -> str:
 def _group_scale(
     name: str, group: Mapping[str, Any], index: int, relative: bool
 ) -> float:
-    """Return the scale a group takes without a scale list: its key or 1.0."""
-    key = _SCALE_KEYS[name]
-    scale = 1.0
+    """Return the scale a group takes without a scale list.
+
+    That is its current value in relative mode, else its scale key or 1.0.
+    """
     _require_key(name, group, index)
-    if key in group:
-        scale = check.non_negative(f"param group {index}'s {key!r}", group[key])
     if relative:
-        scale *= _as_float(group[name])
-    return scale
+        return _as_float(group[name])
+    key = _SCALE_KEYS[name]
+    if key in group:
+        return check.non_negative(f"param group {index}'s {key!r}", group[key])
+    return 1.0
 
 
 class _Plan:
@@ -346,18 +348,10 @@ def _initial_scales(
     relative: bool,
 ) -> list[float]:
     """Return the scale of every group at construction."""
-    if given is None:
-        return [
-            _group_scale(name, group, index, relative)
-            for index, group in enumerate(groups)
-        ]
-    if not relative:
+    if given is not None:
         return given
-    for index, group in enumerate(groups):
-        _require_key(name, group, index)
     return [
-        scale * _as_float(group[name])
-        for scale, group in zip(given, groups, strict=True)
+        _group_scale(name, group, index, relative) for index, group in enumerate(groups)
     ]
 
 
@@ -376,10 +370,11 @@ class ParamScheduler(LRScheduler):
     else from the group's ``"lr_scale"`` key (timm's convention, also set by
     lrkit's splitter), else 1.0. The weight-decay scale works the same way
     with ``weight_decay_scale`` and the ``"weight_decay_scale"`` key (0 in a
-    no-decay group). With ``relative=True`` the scale is further multiplied
-    by the group's value of ``h`` at construction, so the schedule is a
-    multiplier, as in torch's ``LambdaLR``, and groups built with different
-    lrs keep their ratios. Momentum is never scaled. It goes to
+    no-decay group). With ``relative=True`` the scale is instead the group's
+    value of ``h`` at construction, so the schedule is a multiplier, as in
+    torch's ``LambdaLR``, and groups built with different lrs keep their
+    ratios. Scale keys are ignored then, since a group's lr already includes
+    its scale (lrkit's splitter sets both). Momentum is never scaled. It goes to
     ``g["momentum"]`` for SGD-like optimizers and to ``g["betas"][0]`` for the
     Adam family (``betas[1]`` is left alone), chosen per group by its keys.
 
@@ -427,8 +422,9 @@ class ParamScheduler(LRScheduler):
             ``"lr_scale"`` keys.
         weight_decay_scale: one weight-decay scale (>= 0) per param group,
             overriding the groups' ``"weight_decay_scale"`` keys.
-        relative: multiply each group's lr and weight decay by its value at
-            construction as well, so the schedules are multipliers.
+        relative: scale each group's lr and weight decay by its own value at
+            construction, so the schedules are multipliers. It cannot be
+            combined with ``lr_scale`` or ``weight_decay_scale``.
         past_end: ``"hold"`` keeps the final values after a finite schedule
             ends; ``"raise"`` raises ValueError from the ``step()`` that would
             pass the end.
@@ -499,6 +495,12 @@ class ParamScheduler(LRScheduler):
                 "weight_decay_scale", weight_decay_scale, count, "weight_decay" in specs
             ),
         }
+        if relative and any(value is not None for value in scale_lists.values()):
+            raise ValueError(
+                "relative=True takes each group's scale from its initial value, so "
+                "it cannot be combined with lr_scale or weight_decay_scale, got "
+                f"lr_scale={lr_scale!r}, weight_decay_scale={weight_decay_scale!r}"
+            )
         _check_momentum_bounds(specs.get("momentum"))
 
         scales: dict[str, list[float]] = {}
