@@ -14,7 +14,11 @@ import pytest
 
 
 def require(module: str) -> ModuleType:
-    """Import ``module``, or skip the test (fail it under LRKIT_REQUIRE_OPTIONAL)."""
+    """Import ``module``, or skip the test (fail it under LRKIT_REQUIRE_OPTIONAL).
+
+    Call it inside a test, or at the top of a test module to skip or fail
+    every test in that module.
+    """
     try:
         return importlib.import_module(module)
     except ImportError as error:
