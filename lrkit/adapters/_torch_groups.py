@@ -9,6 +9,7 @@ from typing import Any
 from torch import nn
 
 from lrkit.adapters import _torch_split as split
+from lrkit.adapters._torch_scales import scale_rule, sequence
 from lrkit.schedules import _validate as check
 
 Group = dict[str, Any]
@@ -137,7 +138,7 @@ def param_groups(
     _check_split_options(num_groups, prefixes, patterns, splitter, blocks)
     prefix_groups = _prefix_groups(prefixes)
     compiled = _compile_patterns("patterns", patterns)
-    spread = _scale_rule(lr, layer_decay, lr_scales)
+    spread = scale_rule(lr, layer_decay, lr_scales)
     decay = (
         None
         if weight_decay is None
@@ -159,7 +160,9 @@ def param_groups(
     elif splitter is not None:
         layer_names, assignment = split.split_by_function(model, records, splitter)
     elif blocks is not None:
-        container = split.find_block_stack(model) if blocks == "auto" else blocks
+        container = (
+            split.find_block_stack(model, records) if blocks == "auto" else blocks
+        )
         layer_names, assignment = split.split_by_blocks(model, records, container)
     else:
         layer_names, assignment = split.split_by_children(model, records)
@@ -320,26 +323,16 @@ def _check_split_options(
         )
 
 
-def _sequence(parameter: str, value: Any) -> list[Any]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise TypeError(
-            f"{parameter} must be a list, got {value!r} ({type(value).__name__})"
-        )
-    return list(value)
-
-
 def _prefix_groups(prefixes: Any) -> list[tuple[str, ...]] | None:
     if prefixes is None:
         return None
-    entries = _sequence("prefixes", prefixes)
+    entries = sequence("prefixes", prefixes)
     if not entries:
         raise ValueError("prefixes must name at least one layer, got []")
     groups: list[tuple[str, ...]] = []
     for layer, entry in enumerate(entries):
         group = (
-            [entry]
-            if isinstance(entry, str)
-            else _sequence(f"prefixes[{layer}]", entry)
+            [entry] if isinstance(entry, str) else sequence(f"prefixes[{layer}]", entry)
         )
         for prefix in group:
             if not isinstance(prefix, str) or not prefix:
@@ -356,7 +349,7 @@ def _prefix_groups(prefixes: Any) -> list[tuple[str, ...]] | None:
 def _compile_patterns(parameter: str, patterns: Any) -> list[re.Pattern[str]] | None:
     if patterns is None:
         return None
-    entries = _sequence(parameter, patterns)
+    entries = sequence(parameter, patterns)
     if parameter == "patterns" and not entries:
         raise ValueError("patterns must name at least one layer, got []")
     compiled: list[re.Pattern[str]] = []
@@ -376,76 +369,3 @@ def _compile_patterns(parameter: str, patterns: Any) -> list[re.Pattern[str]] | 
                 f"{parameter}[{position}] is not a valid regex ({error}), got {entry!r}"
             ) from error
     return compiled
-
-
-ScaleRule = Callable[[int], list[tuple[float, float | None]]]
-
-
-def _scale_rule(lr: Any, layer_decay: Any, lr_scales: Any) -> ScaleRule:
-    """Check the lr options and return a function from layer count to scales.
-
-    Each scale is a pair ``(lr_scale, lr)``, with lr None when not given.
-    """
-    if isinstance(lr, slice):
-        if layer_decay is not None or lr_scales is not None:
-            raise ValueError(
-                "lr=slice(...) sets the per-layer lrs itself: pass it without "
-                f"layer_decay and lr_scales, got layer_decay={layer_decay!r}, "
-                f"lr_scales={lr_scales!r}"
-            )
-        return _spread_rule(lr)
-    base = None if lr is None else check.positive("lr", lr)
-    if layer_decay is not None and lr_scales is not None:
-        raise ValueError(
-            f"pass layer_decay or lr_scales, not both, got "
-            f"layer_decay={layer_decay!r}, lr_scales={lr_scales!r}"
-        )
-    if layer_decay is not None:
-        factor = check.fraction("layer_decay", layer_decay, low_open=True)
-        return lambda count: [
-            _with_lr(factor ** (count - 1 - layer), base) for layer in range(count)
-        ]
-    if lr_scales is not None:
-        return _list_rule(lr_scales, base)
-    return lambda count: [_with_lr(1.0, base)] * count
-
-
-def _with_lr(scale: float, base: float | None) -> tuple[float, float | None]:
-    return scale, None if base is None else base * scale
-
-
-def _spread_rule(lr: slice) -> ScaleRule:
-    if lr.step is not None:
-        raise ValueError(f"lr must be slice(hi) or slice(lo, hi), got {lr!r}")
-    high = check.positive("lr.stop", lr.stop)
-    low = None if lr.start is None else check.positive("lr.start", lr.start)
-
-    def spread(count: int) -> list[tuple[float, float | None]]:
-        if low is None:
-            lrs = [high / 10] * (count - 1)
-        else:
-            lrs = [
-                low * (high / low) ** (layer / (count - 1))
-                for layer in range(count - 1)
-            ]
-        lrs.append(high)
-        return [(layer_lr / high, layer_lr) for layer_lr in lrs]
-
-    return spread
-
-
-def _list_rule(lr_scales: Any, base: float | None) -> ScaleRule:
-    scales = [
-        check.positive(f"lr_scales[{layer}]", value)
-        for layer, value in enumerate(_sequence("lr_scales", lr_scales))
-    ]
-
-    def listed(count: int) -> list[tuple[float, float | None]]:
-        if len(scales) != count:
-            raise ValueError(
-                f"lr_scales must hold one scale per layer group ({count}), got "
-                f"{len(scales)} values"
-            )
-        return [_with_lr(scale, base) for scale in scales]
-
-    return listed
