@@ -17,7 +17,13 @@ from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from torch import nn  # noqa: E402
 
-from lrkit.adapters.torch import param_groups  # noqa: E402
+from lrkit.adapters.torch import (  # noqa: E402
+    ParamScheduler,
+    freeze_to,
+    param_groups,
+    unfreeze,
+)
+from lrkit.schedules import cosine, one_cycle  # noqa: E402
 from tests._torch_models import (  # noqa: E402
     PartlyFrozen,
     SmallCNN,
@@ -512,3 +518,33 @@ def test_partition_invariants(
             assert any(p.requires_grad for p in held), f"layer {layer} is frozen"
         layer_scales(groups)
     assert same_snapshot(before, snapshot(model))
+
+
+def test_param_scheduler_keeps_group_ratios() -> None:
+    torch.manual_seed(0)
+    model = TiedTransformer(depth=2)
+    groups = param_groups(model, blocks="auto", lr=slice(1e-4, 1e-2), weight_decay=0.05)
+    optimizer = torch.optim.AdamW(groups)
+    total = 30
+    curves = one_cycle(1e-2, total)
+    decay = cosine(0.05, 0.01, total)
+    scheduler = ParamScheduler(
+        optimizer, lr=curves["lr"], momentum=curves["momentum"], weight_decay=decay
+    )
+    tokens = torch.randint(0, 50, (2, 6))
+    for step in range(total):
+        if step == 10:
+            freeze_to(optimizer, 2)
+        if step == 20:
+            unfreeze(optimizer)
+        head_lr = curves["lr"](step)
+        for group in optimizer.param_groups:
+            where = f"step {step}, group {group['name']}"
+            expected_lr = head_lr * group["lr_scale"]
+            assert group["lr"] == pytest.approx(expected_lr, rel=1e-12), where
+            expected_decay = decay(step) * group["weight_decay_scale"]
+            assert group["weight_decay"] == pytest.approx(expected_decay, rel=1e-12)
+        optimizer.zero_grad()
+        model(tokens).square().mean().backward()
+        optimizer.step()
+        scheduler.step()
