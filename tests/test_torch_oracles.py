@@ -2,8 +2,9 @@
 
 Each test trains a small model with SGD over two param groups of different
 base lrs for a whole run. It checks every group's lr (and momentum, where
-torch cycles it) at every step against the lrkit schedule for that group. torch computes several schedulers recursively (new lr = old lr times
-a ratio), so the comparison is relative, at 1e-12.
+torch cycles it) at every step against the lrkit schedule for that group.
+torch computes several schedulers recursively (new lr = old lr times a
+ratio), so the comparison is relative, at 1e-12.
 """
 
 from __future__ import annotations

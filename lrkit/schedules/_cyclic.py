@@ -45,8 +45,9 @@ class Cyclic(Schedule):
 
     where the amplitude factor ``f`` is 1 for ``mode="triangular"``,
     ``1 / 2 ** c`` for ``"triangular2"`` and ``gamma ** k`` for
-    ``"exp_range"``. Each cycle starts exactly at ``init_value``, and the
-    first peak, at step ``up_steps``, is exactly ``peak_value``.
+    ``"exp_range"``. Each cycle starts exactly at ``init_value``. In the
+    triangular modes the first peak, at step ``up_steps``, is exactly
+    ``peak_value``.
 
     This is torch's ``CyclicLR(base_lr=init_value, max_lr=peak_value,
     step_size_up=up_steps, step_size_down=down_steps, mode, gamma)``, with
