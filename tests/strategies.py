@@ -176,6 +176,7 @@ def shapes() -> st.SearchStrategy[sch.Schedule]:
         cosine_restarts(),
         wsds(),
         flat_coses(),
+        recipes(),
     )
 
 
@@ -220,3 +221,127 @@ def _join_finite(pieces: list[sch.Schedule]) -> sch.Schedule:
         for index, piece in enumerate(pieces)
     ]
     return sch.join(fixed)
+
+
+@st.composite
+def torch_one_cycles(draw: st.DrawFn) -> dict[str, sch.Schedule]:
+    """torch's one-cycle lr and momentum, from any argument set torch runs."""
+    total_steps = draw(st.integers(min_value=1, max_value=3_000))
+    pct_start = draw(st.floats(min_value=0.0, max_value=1.0))
+    if pct_start * total_steps == 1.0:
+        pct_start = 0.0
+    return sch.torch_one_cycle(
+        draw(positive_values),
+        total_steps,
+        pct_start=pct_start,
+        anneal_strategy=draw(st.sampled_from(["cos", "linear"])),
+        div_factor=draw(st.floats(min_value=0.5, max_value=1e3)),
+        final_div_factor=draw(st.floats(min_value=0.5, max_value=1e5)),
+        three_phase=draw(st.booleans()),
+        base_momentum=draw(st.floats(min_value=0.0, max_value=1.0)),
+        max_momentum=draw(st.floats(min_value=0.0, max_value=1.0)),
+    )
+
+
+fractions = st.floats(min_value=0.0, max_value=1.0)
+
+
+@st.composite
+def fastai_combined_coses(draw: st.DrawFn) -> sch.Schedule:
+    """fastai's two-phase cosine, directly or through its recipes."""
+    total_steps = draw(st.integers(min_value=1, max_value=3_000))
+    kind = draw(st.sampled_from(["combined", "one_cycle", "momentum", "flat_cos"]))
+    if kind == "combined":
+        return sch.fastai_combined_cos(
+            draw(fractions), draw(values), draw(values), draw(values), total_steps
+        )
+    if kind == "flat_cos":
+        return sch.fastai_flat_cos(
+            draw(positive_values),
+            total_steps,
+            div_final=draw(st.floats(min_value=0.5, max_value=1e6)),
+            pct_start=draw(fractions),
+        )
+    curves = sch.fastai_one_cycle(
+        draw(positive_values),
+        total_steps,
+        div=draw(st.floats(min_value=0.5, max_value=1e3)),
+        div_final=draw(st.floats(min_value=0.5, max_value=1e6)),
+        pct_start=draw(fractions),
+        moms=(draw(fractions), draw(fractions), draw(fractions)),
+    )
+    return curves["lr" if kind == "one_cycle" else "momentum"]
+
+
+warmup_steps = st.integers(min_value=0, max_value=300)
+training_steps = st.integers(min_value=1, max_value=2_000)
+
+
+@st.composite
+def hf_schedules(draw: st.DrawFn) -> sch.Schedule:
+    """Any Hugging Face multiplier, with arguments transformers accepts."""
+    warmup = draw(warmup_steps)
+    total = draw(training_steps)
+    cycles = st.floats(min_value=0.0, max_value=3.0)
+    kind = draw(st.integers(min_value=0, max_value=7))
+    if kind == 0:
+        return sch.hf_constant_schedule_with_warmup(warmup)
+    if kind == 1:
+        return sch.hf_linear_schedule_with_warmup(warmup, total)
+    if kind == 2:
+        return sch.hf_cosine_schedule_with_warmup(warmup, total, draw(cycles))
+    if kind == 3:
+        return sch.hf_cosine_with_min_lr_schedule_with_warmup(
+            warmup, total, draw(cycles), min_lr_rate=draw(fractions)
+        )
+    if kind == 4:
+        return sch.hf_cosine_with_hard_restarts_schedule_with_warmup(
+            warmup, total, draw(st.integers(min_value=1, max_value=5))
+        )
+    if kind == 5:
+        lr_init = draw(positive_values)
+        return sch.hf_polynomial_decay_schedule_with_warmup(
+            warmup,
+            total,
+            lr_end=draw(st.floats(min_value=0.0, max_value=lr_init, exclude_max=True)),
+            power=draw(st.floats(min_value=0.0, max_value=4.0)),
+            lr_init=lr_init,
+        )
+    if kind == 6:
+        timescale = draw(st.none() | st.integers(min_value=1, max_value=20_000))
+        return sch.hf_inverse_sqrt_schedule(warmup, timescale)
+    return draw(hf_wsds())
+
+
+@st.composite
+def hf_wsds(draw: st.DrawFn) -> sch.Schedule:
+    """A warmup-stable-decay multiplier, sized by the run or by its phases."""
+    warmup = draw(warmup_steps)
+    decay = draw(st.integers(min_value=0, max_value=300))
+    stable = draw(st.none() | st.integers(min_value=0, max_value=300))
+    if stable is None:
+        total = warmup + decay + draw(st.integers(min_value=0, max_value=300))
+    else:
+        total = draw(st.none() | st.integers(min_value=1, max_value=1_000))
+    if total == 0:
+        total = 1
+    return sch.hf_wsd_schedule(
+        warmup,
+        decay,
+        num_training_steps=total,
+        num_stable_steps=stable,
+        warmup_type=draw(st.sampled_from(["linear", "cosine", "1-sqrt"])),
+        decay_type=draw(st.sampled_from(["linear", "cosine", "1-sqrt"])),
+        min_lr_ratio=draw(fractions),
+        num_cycles=draw(st.floats(min_value=0.0, max_value=3.0)),
+    )
+
+
+def recipes() -> st.SearchStrategy[sch.Schedule]:
+    """Any peer recipe: torch, fastai or Hugging Face."""
+    return st.one_of(
+        torch_one_cycles().map(lambda curves: curves["lr"]),
+        torch_one_cycles().map(lambda curves: curves["momentum"]),
+        fastai_combined_coses(),
+        hf_schedules(),
+    )

@@ -32,7 +32,23 @@ from lrkit.schedules._decays import (
     polynomial,
     step_decay,
 )
+from lrkit.schedules._fastai_recipes import (
+    fastai_combined_cos,
+    fastai_flat_cos,
+    fastai_one_cycle,
+)
+from lrkit.schedules._hf_recipes import (
+    hf_constant_schedule_with_warmup,
+    hf_cosine_schedule_with_warmup,
+    hf_cosine_with_hard_restarts_schedule_with_warmup,
+    hf_cosine_with_min_lr_schedule_with_warmup,
+    hf_inverse_sqrt_schedule,
+    hf_linear_schedule_with_warmup,
+    hf_polynomial_decay_schedule_with_warmup,
+    hf_wsd_schedule,
+)
 from lrkit.schedules._one_cycle import one_cycle
+from lrkit.schedules._torch_recipes import TorchOneCycle, torch_one_cycle
 from lrkit.schedules._wsd import WSD, FlatCos, flat_cos, wsd
 
 __all__ = [
@@ -53,6 +69,7 @@ __all__ = [
     "Repeat",
     "Scale",
     "Schedule",
+    "TorchOneCycle",
     "Warmup",
     "clip",
     "constant",
@@ -61,7 +78,18 @@ __all__ = [
     "cyclic",
     "exponential",
     "exponential_decay",
+    "fastai_combined_cos",
+    "fastai_flat_cos",
+    "fastai_one_cycle",
     "flat_cos",
+    "hf_constant_schedule_with_warmup",
+    "hf_cosine_schedule_with_warmup",
+    "hf_cosine_with_hard_restarts_schedule_with_warmup",
+    "hf_cosine_with_min_lr_schedule_with_warmup",
+    "hf_inverse_sqrt_schedule",
+    "hf_linear_schedule_with_warmup",
+    "hf_polynomial_decay_schedule_with_warmup",
+    "hf_wsd_schedule",
     "inverse_sqrt",
     "join",
     "linear",
@@ -71,6 +99,7 @@ __all__ = [
     "repeat",
     "scale",
     "step_decay",
+    "torch_one_cycle",
     "warmup",
     "wsd",
 ]
