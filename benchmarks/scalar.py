@@ -1,0 +1,74 @@
+"""Scalar evaluation: the cost of ``schedule(k)`` for one step, per recipe.
+
+A scalar call runs the same numpy code as an array call (that is what makes
+the two paths agree bit for bit), so it pays numpy's per-call overhead of a
+few microseconds. The baseline is the same cosine written with the ``math``
+module in pure Python. ``ParamScheduler`` does not use scalar calls on its hot
+path: it evaluates blocks of steps as arrays.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable
+from typing import Any
+
+import lrkit.schedules as sch
+from benchmarks._timing import compare
+
+TOTAL = 10_000
+STEP = 6_543
+
+# One example call per public builder. A builder missing here is reported in
+# the results as "not benchmarked", so the page shows what it leaves out.
+EXAMPLES: dict[str, Callable[[], Any]] = {
+    "constant": lambda: sch.constant(0.1),
+    "linear": lambda: sch.linear(0.1, 0.0, TOTAL),
+    "cosine": lambda: sch.cosine(0.1, 0.0, TOTAL),
+    "one_cycle": lambda: sch.one_cycle(0.1, TOTAL),
+    "warmup": lambda: sch.warmup(sch.cosine(0.1, 0.0, TOTAL - 500), 500),
+    "join": lambda: sch.join([sch.linear(0.0, 0.1, 500), sch.cosine(0.1, 0, 9_500)]),
+}
+
+
+def _python_cosine() -> float:
+    progress = STEP / (TOTAL - 1)
+    weight = 0.5 * (1.0 + math.cos(math.pi * progress))
+    return 0.1 * weight
+
+
+def _builders() -> list[str]:
+    return sorted(
+        name
+        for name in sch.__all__
+        if name[0].islower() and callable(getattr(sch, name))
+    )
+
+
+def run(*, rounds: int, round_seconds: float) -> dict[str, Any]:
+    """Return the median time of one scalar call for every builder."""
+    candidates: dict[str, Callable[[], object]] = {"python_math_cosine": _python_cosine}
+    missing = []
+    for name in _builders():
+        if name not in EXAMPLES:
+            missing.append(name)
+            continue
+        built = EXAMPLES[name]()
+        schedules = built.items() if isinstance(built, dict) else [("", built)]
+        for key, schedule in schedules:
+            label = f"{name}[{key}]" if key else name
+            candidates[label] = lambda schedule=schedule: schedule(STEP)
+    timings = compare(candidates, rounds=rounds, round_seconds=round_seconds)
+    baseline = timings["python_math_cosine"].median_ns
+    return {
+        "step": STEP,
+        "median_ns": {name: t.median_ns for name, t in timings.items()},
+        "over_python_math_cosine": {
+            name: t.median_ns / baseline for name, t in timings.items()
+        },
+        "not_benchmarked": missing,
+        "signatures": {
+            name: str(inspect.signature(getattr(sch, name))) for name in _builders()
+        },
+    }
