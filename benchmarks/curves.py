@@ -49,7 +49,7 @@ def _torch_stepper(total: int, *, momentum: bool) -> Callable[[], object]:
 
     parameter = torch.nn.Parameter(torch.zeros(1))
 
-    def run() -> object:
+    def step_through() -> object:
         optimizer = torch.optim.SGD([parameter], lr=MAX_LR, momentum=0.9)
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer,
@@ -66,49 +66,58 @@ def _torch_stepper(total: int, *, momentum: bool) -> Callable[[], object]:
             values.append(group["lr"])
         return values
 
-    return run
+    return step_through
+
+
+def _candidates(total: int, *, momentum: bool) -> dict[str, Callable[[], object]]:
+    steps = np.arange(total)
+    curves = one_cycle(
+        MAX_LR,
+        total,
+        pct_start=PCT_START,
+        div=DIV,
+        final_div=FINAL_DIV,
+        momentum=MOMENTUM,
+    )
+    lr, mom = curves["lr"], curves["momentum"]
+    np.testing.assert_allclose(
+        lr(steps), _per_phase(steps, total, momentum=False), rtol=1e-12
+    )
+
+    def lrkit() -> object:
+        return (lr(steps), mom(steps)) if momentum else lr(steps)
+
+    def per_phase() -> object:
+        return _per_phase(steps, total, momentum=momentum)
+
+    return {"lrkit": lrkit, "per_phase_numpy": per_phase}
 
 
 def run(sizes: list[int], *, rounds: int, round_seconds: float) -> list[dict[str, Any]]:
     """Return one result row per (size, hyperparameters) comparison."""
     rows = []
     for total in sizes:
-        steps = np.arange(total)
-        curves = one_cycle(MAX_LR, total, pct_start=PCT_START, div=DIV,
-                           final_div=FINAL_DIV, momentum=MOMENTUM)
-        lr, mom = curves["lr"], curves["momentum"]
-        np.testing.assert_allclose(lr(steps), _per_phase(steps, total, momentum=False),
-                                   rtol=1e-12)
-        for with_momentum in (False, True):
-            if with_momentum:
-                candidates: dict[str, Callable[[], object]] = {
-                    "lrkit": lambda: (lr(steps), mom(steps)),
-                    "per_phase_numpy": lambda: _per_phase(steps, total, momentum=True),
-                }
-            else:
-                candidates = {
-                    "lrkit": lambda: lr(steps),
-                    "per_phase_numpy": lambda: _per_phase(steps, total, momentum=False),
-                }
-            candidates["torch_onecycle"] = _torch_stepper(total, momentum=with_momentum)
-            torch_rounds = rounds if total <= 100_000 else max(3, rounds // 3)
+        for momentum in (False, True):
             timings = compare(
-                {k: v for k, v in candidates.items() if k != "torch_onecycle"},
+                _candidates(total, momentum=momentum),
                 rounds=rounds,
                 round_seconds=round_seconds,
             )
+            # Stepping torch a million times takes seconds, so it gets fewer
+            # rounds at the largest size; one call is already a long sample.
+            torch_rounds = rounds if total <= 100_000 else max(3, rounds // 3)
             timings.update(
                 compare(
-                    {"torch_onecycle": candidates["torch_onecycle"]},
+                    {"torch_onecycle": _torch_stepper(total, momentum=momentum)},
                     rounds=torch_rounds,
-                    round_seconds=0.0,
+                    round_seconds=1e-9,
                 )
             )
             lrkit_ns = timings["lrkit"].median_ns
             rows.append(
                 {
                     "steps": total,
-                    "hyperparameters": "lr, momentum" if with_momentum else "lr",
+                    "hyperparameters": "lr, momentum" if momentum else "lr",
                     "median_ns": {k: t.median_ns for k, t in timings.items()},
                     "ns_per_step": {k: t.median_ns / total for k, t in timings.items()},
                     "rounds": {k: t.rounds for k, t in timings.items()},

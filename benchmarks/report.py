@@ -100,7 +100,7 @@ def _steps(rows: list[dict[str, Any]], ratio: dict[str, Any]) -> list[str]:
         f"For scale: one SGD step of a {ratio['parameters']:,}-parameter MLP takes "
         f"{_ns(m['optimizer_step'])}, and one lrkit scheduler step over its "
         f"{ratio['groups']} groups {_ns(m['lrkit_step'])} "
-        f"({100 * ratio['lrkit_over_optimizer_step']:.2f}% of the optimizer step).",
+        f"({100 * ratio['lrkit_over_optimizer_step']:.3f}% of the optimizer step).",
     ]
     return lines
 
@@ -171,8 +171,8 @@ def render(results: dict[str, Any]) -> str:
         "`--quick` gives a short run with smaller sizes.",
         "",
     ]
-    lines += _curves(results["curves"]) + [""]
-    lines += _steps(results["step_overhead"], results["optimizer_step_ratio"]) + [""]
-    lines += _splitting(results["splitting"]) + [""]
-    lines += _scalar(results["scalar"]) + [""]
+    lines += [*_curves(results["curves"]), ""]
+    lines += [*_steps(results["step_overhead"], results["optimizer_step_ratio"]), ""]
+    lines += [*_splitting(results["splitting"]), ""]
+    lines += [*_scalar(results["scalar"]), ""]
     return "\n".join(lines)
