@@ -101,6 +101,55 @@ def test_every_group_every_step(name: str) -> None:
         scheduler.step()
 
 
+@pytest.mark.parametrize("name", ["sgd", "adamw", "nadam"])
+@pytest.mark.parametrize("three_phase", [False, True], ids=["two", "three"])
+def test_equals_one_cycle_lr_per_group(name: str, three_phase: bool) -> None:
+    """A schedule per group equals torch's OneCycleLR with a max_lr per group."""
+    max_lrs = [0.1, 0.03, 0.007]
+    options: dict[str, Any] = {"pct_start": 0.25, "three_phase": three_phase}
+    reference = OPTIMIZERS[name](split(make_model()))
+    one_cycle_lr = torch.optim.lr_scheduler.OneCycleLR(
+        reference, max_lr=max_lrs, total_steps=TOTAL, **options
+    )
+    optimizer = OPTIMIZERS[name](split(make_model()))
+    curves = [sch.torch_one_cycle(peak, TOTAL, **options) for peak in max_lrs]
+    scheduler = ParamScheduler(
+        optimizer,
+        lr=[curve["lr"] for curve in curves],
+        momentum=[curve["momentum"] for curve in curves],
+    )
+
+    for step in range(TOTAL):
+        for index, (ours, theirs) in enumerate(
+            zip(optimizer.param_groups, reference.param_groups, strict=True)
+        ):
+            where = f"group {index}, step {step}"
+            assert ours["lr"] == theirs["lr"], where
+            assert momentum_of(ours) == momentum_of(theirs), where
+            if "betas" in ours:
+                assert ours["betas"][1] == theirs["betas"][1], where
+        train_steps(reference, one_cycle_lr, 1)
+        train_steps(optimizer, scheduler, 1)
+
+
+def test_equals_one_cycle_lr_at_scale_one() -> None:
+    """One schedule for every group equals OneCycleLR with a single max_lr."""
+    reference = OPTIMIZERS["sgd"](split(make_model()))
+    one_cycle_lr = torch.optim.lr_scheduler.OneCycleLR(
+        reference, max_lr=0.1, total_steps=TOTAL, anneal_strategy="linear"
+    )
+    optimizer = OPTIMIZERS["sgd"](split(make_model()))
+    curves = sch.torch_one_cycle(0.1, TOTAL, anneal_strategy="linear")
+    scheduler = ParamScheduler(optimizer, **curves)
+
+    for step in range(TOTAL):
+        ours = [(group["lr"], group["momentum"]) for group in optimizer.param_groups]
+        theirs = [(group["lr"], group["momentum"]) for group in reference.param_groups]
+        assert ours == theirs, f"step {step}"
+        train_steps(reference, one_cycle_lr, 1)
+        train_steps(optimizer, scheduler, 1)
+
+
 def test_scale_list_overrides_group_keys() -> None:
     model = make_model()
     optimizer = OPTIMIZERS["sgd"](split(model, g0={"lr_scale": 7.0}))
