@@ -548,3 +548,19 @@ def test_param_scheduler_keeps_group_ratios() -> None:
         model(tokens).square().mean().backward()
         optimizer.step()
         scheduler.step()
+
+
+def test_blocks_auto_prefers_same_class_stack() -> None:
+    block = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True)
+    model = nn.Sequential(
+        nn.Embedding(10, 8),
+        nn.TransformerEncoder(block, 2, enable_nested_tensor=False),
+        nn.Linear(8, 3),
+    )
+    groups = param_groups(model, blocks="auto")
+    assert layer_summary(groups) == [
+        (0, "stem"),
+        (1, "1.layers.0"),
+        (2, "1.layers.1"),
+        (3, "head"),
+    ]

@@ -13,6 +13,7 @@ of parameter tensors, times the number of rules for ``patterns``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -308,8 +309,10 @@ def _layer_parameters(layer: int, items: Iterable[Any]) -> Iterable[torch.Tensor
 def find_block_stack(model: nn.Module, records: Sequence[ParamRecord]) -> str:
     """Return the name of the ModuleList or Sequential with the most blocks.
 
-    A block is a child that holds parameters. Ties go to the first container in
-    registration order.
+    The blocks of a container are its children of its most common class among
+    those that hold parameters, so that a stack of 12 encoder layers wins over
+    a Sequential of an embedding, an encoder and a head. Ties go to the first
+    container in registration order.
 
     Raises:
         ValueError: the model has no ModuleList or Sequential with parameters.
@@ -327,7 +330,12 @@ def find_block_stack(model: nn.Module, records: Sequence[ParamRecord]) -> str:
         if not isinstance(module, (nn.ModuleList, nn.Sequential)):
             continue
         prefix = f"{name}." if name else ""
-        count = sum(prefix + child in owners for child in module._modules)
+        classes = Counter(
+            type(child)
+            for child_name, child in module._modules.items()
+            if prefix + child_name in owners
+        )
+        count = max(classes.values(), default=0)
         if count > best_count:
             best_name, best_count = name, count
     if best_name is None:
