@@ -18,17 +18,18 @@ def _mix(
     weight: FloatArray,
     bounds: tuple[float, float],
 ) -> FloatArray:
-    """Return ``start * (1 - weight) + end * weight`` clamped into ``bounds``.
+    """Return ``start + (end - start) * weight`` clamped into ``bounds``.
 
-    Written as two products, weight 0 gives ``start`` and weight 1 gives
-    ``end`` exactly.
+    Rounding is monotone, so the result is monotone in ``weight`` even when
+    ``end`` is within a few ulps of ``start``. Weight 0 gives ``start``
+    exactly, and weight 1 is pinned to ``end``.
     """
-    rest = 1.0 - weight
-    rest *= start
-    weight *= end
-    weight += rest
-    np.clip(weight, bounds[0], bounds[1], out=weight)
-    return weight
+    top = weight == 1.0
+    values = np.multiply(end - start, weight, out=weight)
+    values += start
+    values[top] = end[top] if isinstance(end, np.ndarray) else end
+    np.clip(values, bounds[0], bounds[1], out=values)
+    return values
 
 
 @register
