@@ -126,7 +126,7 @@ def test_random_arguments_match_torch(
     optimizer: str,
 ) -> None:
     if pct_start * total_steps == 1.0:
-        pct_start = 0.5
+        pct_start = 0.0
     kwargs = {
         "pct_start": pct_start,
         "three_phase": three_phase,
