@@ -359,3 +359,26 @@ def test_polynomial_power_one_is_the_line() -> None:
     expected = [1.0, 0.8, 0.6, 0.4]
     for step, value in enumerate(expected):
         assert math.isclose(schedule(step), value, rel_tol=1e-15), step
+
+
+def test_param_scheduler_replays_transformers() -> None:
+    """In relative mode, ParamScheduler with the multiplier writes HF's lrs."""
+    torch = require("torch")
+    adapter = require("lrkit.adapters.torch")
+    kwargs = {"num_warmup_steps": 20, "num_training_steps": 200, "num_cycles": 0.6}
+    expected = _run_hf("get_cosine_schedule_with_warmup", 200, kwargs)
+
+    groups = [
+        {"params": [torch.nn.Parameter(torch.ones(2))]},
+        {"params": [torch.nn.Parameter(torch.ones(2))], "lr": BASE_LRS[1]},
+    ]
+    optimizer = torch.optim.SGD(groups, lr=BASE_LRS[0])
+    scheduler = adapter.ParamScheduler(
+        optimizer, lr=sch.hf_cosine_schedule_with_warmup(**kwargs), relative=True
+    )
+    for step in range(200):
+        if step:
+            optimizer.step()
+            scheduler.step()
+        actual = [group["lr"] for group in optimizer.param_groups]
+        assert actual == expected[step], f"step {step}"

@@ -295,3 +295,37 @@ def test_peak_and_end_at_torch_steps() -> None:
     assert lr[29] == 1.0
     assert math.isclose(lr[99], 1.0 / 25.0 / 1e4, rel_tol=1e-12)
     assert curves["momentum"](29) == 0.85
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_param_scheduler_replays_torch(optimizer: str) -> None:
+    """lrkit's ParamScheduler driven by the recipe writes torch's values."""
+    torch = require("torch")
+    adapter = require("lrkit.adapters.torch")
+    total_steps = 300
+    kwargs = {"pct_start": 0.4, "three_phase": True, "anneal_strategy": "linear"}
+    expected_lrs, expected_momenta = _run_torch(total_steps, kwargs, optimizer)
+
+    groups = [
+        {"params": [torch.nn.Parameter(torch.ones(2))], "lr": max_lr}
+        for max_lr in MAX_LRS
+    ]
+    if optimizer == "sgd":
+        opt = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
+    else:
+        opt = torch.optim.Adam(groups, lr=0.1)
+    curves = [sch.torch_one_cycle(max_lr, total_steps, **kwargs) for max_lr in MAX_LRS]
+    scheduler = adapter.ParamScheduler(
+        opt,
+        lr=[group_curves["lr"] for group_curves in curves],
+        momentum=[group_curves["momentum"] for group_curves in curves],
+        lr_scale=[1.0, 1.0],
+    )
+    for step in range(total_steps):
+        if step:
+            opt.step()
+            scheduler.step()
+        for index, group in enumerate(opt.param_groups):
+            momentum = group["momentum"] if optimizer == "sgd" else group["betas"][0]
+            assert group["lr"] == expected_lrs[step][index], (step, index)
+            assert momentum == expected_momenta[step][index], (step, index)

@@ -249,6 +249,10 @@ def torch_one_cycle(
     Returns:
         ``{"lr": schedule, "momentum": schedule}``, two ``TorchOneCycle``.
 
+    Every other argument set torch accepts stays within its own range over
+    the run. With ``pct_start=1`` the whole run is the rise, and torch divides
+    by zero only at step ``T``, past the run, where lrkit holds.
+
     Raises:
         ValueError: an argument is out of range, or ``pct_start * total_steps``
             equals 1, where torch divides zero by zero in its constructor.
