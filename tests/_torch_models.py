@@ -140,26 +140,30 @@ WIDTH = 4
 def module_trees(draw: st.DrawFn, max_depth: int = 3) -> nn.Module:
     """A nested nn.Sequential of Linear, LayerNorm and Embedding leaves.
 
-    Some parameters are frozen, and some Linear layers share (tie) the weight
-    of an earlier one or reuse a whole earlier Linear module.
+    Some parameters are frozen. Some leaves tie their weight to an earlier
+    Linear or Embedding weight (all are WIDTH x WIDTH), and some reuse a whole
+    earlier Linear module.
     """
     linears: list[nn.Linear] = []
+    weights: list[nn.Parameter] = []
 
     def leaf() -> nn.Module:
         kind = draw(st.sampled_from(["linear", "norm", "embedding", "tied", "shared"]))
-        if kind in ("tied", "shared") and linears:
-            earlier = linears[draw(st.integers(0, len(linears) - 1))]
-            if kind == "shared":
-                return earlier
+        if kind == "shared" and linears:
+            return linears[draw(st.integers(0, len(linears) - 1))]
+        if kind == "tied" and weights:
             tied = nn.Linear(WIDTH, WIDTH)
-            tied.weight = earlier.weight
+            tied.weight = weights[draw(st.integers(0, len(weights) - 1))]
             return tied
         if kind == "norm":
             return nn.LayerNorm(WIDTH)
         if kind == "embedding":
-            return nn.Embedding(6, WIDTH)
+            embedding = nn.Embedding(WIDTH, WIDTH)
+            weights.append(embedding.weight)
+            return embedding
         linear = nn.Linear(WIDTH, WIDTH)
         linears.append(linear)
+        weights.append(linear.weight)
         return linear
 
     def tree(depth: int) -> nn.Module:

@@ -11,10 +11,17 @@ from tests._optional import require
 require("torch")
 
 import torch  # noqa: E402
+from hypothesis import assume, given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from torch import nn  # noqa: E402
 
 from lrkit.adapters.torch import freeze, freeze_to, param_groups, unfreeze  # noqa: E402
-from tests._torch_models import PartlyFrozen, SmallCNN, TinyBert  # noqa: E402
+from tests._torch_models import (  # noqa: E402
+    PartlyFrozen,
+    SmallCNN,
+    TinyBert,
+    module_trees,
+)
 
 
 def trainable_by_layer(groups: list[dict[str, Any]]) -> dict[str, bool]:
@@ -187,3 +194,26 @@ def test_bert_gradual_unfreezing() -> None:
         for group in optimizer.param_groups:
             trains = {p.requires_grad for p in group["params"]}
             assert trains == {group["layer"] >= n}, (n, group["name"])
+
+
+@given(module_trees(), st.booleans(), st.booleans(), st.data())
+def test_freeze_to_property(
+    model: nn.Module, include_frozen: bool, train_bn: bool, data: st.DataObject
+) -> None:
+    assume(any(p.requires_grad for p in model.parameters()))
+    groups = param_groups(model, include_frozen=include_frozen)
+    held = {id(p) for g in groups for p in g["params"]}
+    outside = [(p, p.requires_grad) for p in model.parameters() if id(p) not in held]
+    layers = max(g["layer"] for g in groups) + 1
+    n = data.draw(st.integers(1 - layers, layers), label="n")
+
+    freeze_to(groups, n, train_bn=train_bn)
+    first_trained = n if n >= 0 else layers + n
+    for group in groups:
+        expected = group["layer"] >= first_trained or (train_bn and group["norm"])
+        for param in group["params"]:
+            assert param.requires_grad == expected, group["name"]
+    unfreeze(groups)
+    assert all(p.requires_grad for g in groups for p in g["params"])
+    for param, flag in outside:
+        assert param.requires_grad == flag

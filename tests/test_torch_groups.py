@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from typing import Any
@@ -496,26 +497,48 @@ def test_model_must_be_module() -> None:
         param_groups([nn.Linear(2, 2)])  # type: ignore[arg-type]
 
 
-@given(module_trees(), st.booleans(), st.integers(1, 4))
+def random_splits(model: nn.Module, data: st.DataObject) -> list[dict[str, Any]]:
+    """One set of options per split mode, drawn for this model."""
+    owners = list(
+        dict.fromkeys(name.split(".")[0] for name, _ in model.named_parameters())
+    )
+    children = [child for name, child in model.named_children() if name in owners]
+    prefixes = data.draw(st.permutations(owners)).copy()
+    del prefixes[data.draw(st.integers(1, len(prefixes))) :]
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(children)), max_size=3)))
+    bounds = [0, *cuts, len(children)]
+    layers = [children[start:end] for start, end in itertools.pairwise(bounds)]
+    return [
+        {},
+        {"blocks": "auto"},
+        {"num_groups": data.draw(st.integers(1, 4))},
+        {"prefixes": prefixes, "catch_all": True},
+        {"splitter": lambda _: [layer for layer in layers if layer]},
+    ]
+
+
+@given(module_trees(), st.booleans(), st.data())
 def test_partition_invariants(
-    model: nn.Module, include_frozen: bool, num_groups: int
+    model: nn.Module, include_frozen: bool, data: st.DataObject
 ) -> None:
     trainable = [p for p in model.parameters() if p.requires_grad]
     before = snapshot(model)
-    splits: list[dict[str, Any]] = [{}, {"blocks": "auto"}, {"num_groups": num_groups}]
-    for options in splits:
+    for options in random_splits(model, data):
         try:
             groups = param_groups(model, include_frozen=include_frozen, **options)
         except ValueError as error:
-            expected = not trainable or "num_groups" in options or "blocks" in options
-            assert expected, str(error)
+            message = str(error)
+            allowed = "num_groups must be at most" in message or (
+                not trainable and "no parameter with requires_grad" in message
+            )
+            assert allowed, f"{options}: {message}"
             continue
         assert_partition(model, groups, include_frozen=include_frozen)
         layers = sorted({g["layer"] for g in groups})
-        assert layers == list(range(len(layers)))
+        assert layers == list(range(len(layers))), options
         for layer in layers:
             held = [p for g in groups if g["layer"] == layer for p in g["params"]]
-            assert any(p.requires_grad for p in held), f"layer {layer} is frozen"
+            assert any(p.requires_grad for p in held), f"{options}: layer {layer}"
         layer_scales(groups)
     assert same_snapshot(before, snapshot(model))
 

@@ -26,8 +26,8 @@ def freeze_to(
     ``requires_grad=True``. A negative ``n`` counts from the end, as in fastai:
     ``freeze_to(groups, -1)`` trains the last layer only. With ``train_bn``,
     groups marked ``"norm": True`` (normalization layers) keep training in
-    frozen layers, as fastai's ``train_bn`` does; running statistics of batch
-    norm layers update in train mode either way.
+    frozen layers, as fastai's ``train_bn`` does. Freezing never stops batch
+    norm layers from updating their running statistics in train mode.
 
     The optimizer keeps its groups and its state (moments and step counts), so
     training resumes where it stopped when a layer is unfrozen. fastai clears

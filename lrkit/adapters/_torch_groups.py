@@ -43,9 +43,9 @@ def param_groups(
 
     - ``num_groups``: that many runs of roughly equal parameter count, in
       registration order, never splitting one module's own parameters;
-    - ``prefixes``: one entry per layer, a module or parameter name prefix or
-      a list of them, matched on whole dotted components; the first entry
-      that matches wins;
+    - ``prefixes``: one entry per layer, each a module or parameter name
+      prefix or a list of them. Prefixes match whole dotted components, and
+      the first entry that matches wins;
     - ``patterns``: one regex per layer, ``re.search``-ed in parameter names;
       the first that matches wins;
     - ``splitter``: ``splitter(model)`` returns the layers, each a module, a
@@ -129,10 +129,14 @@ def param_groups(
         ...     torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2)
         ... )
         >>> groups = param_groups(model, lr=slice(1e-4, 1e-2))
-        >>> [(g["name"], g["layer"], g["lr"]) for g in groups]
-        [('0', 0, 0.0001), ('0.no_decay', 0, 0.0001), ('2', 1, 0.01), ('2.no_decay', 1, 0.01)]
+        >>> for group in groups:
+        ...     print(group["name"], group["layer"], group["lr_scale"], group["lr"])
+        0 0 0.01 0.0001
+        0.no_decay 0 0.01 0.0001
+        2 1 1.0 0.01
+        2.no_decay 1 1.0 0.01
         >>> optimizer = torch.optim.AdamW(groups)
-    """  # noqa: E501
+    """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     _check_split_options(num_groups, prefixes, patterns, splitter, blocks)

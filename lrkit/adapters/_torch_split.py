@@ -71,8 +71,8 @@ def collect_parameters(model: nn.Module) -> list[ParamRecord]:
             norm = norm_by_type[module_type] = is_norm_module(module)
         embedding = isinstance(module, _EMBEDDING_TYPES)
         prefix = f"{module_name}." if module_name else ""
-        # Reading _parameters directly is what named_parameters(recurse=False)
-        # does, without building a generator chain per module (3x faster).
+        # named_parameters(recurse=False) reads _parameters too, but builds a
+        # chain of generators per module, which dominates on large models.
         for local_name, param in module._parameters.items():
             if param is None:
                 continue
@@ -176,7 +176,8 @@ def split_by_prefixes(
     A prefix may also be a parameter's full name.
 
     Raises:
-        ValueError: a prefix matches no parameter of the model.
+        ValueError: a prefix matches no parameter that an earlier prefix left
+            unmatched.
     """
     first_layer: dict[str, int] = {}
     for layer, group in enumerate(prefixes):
@@ -214,7 +215,8 @@ def split_by_patterns(
     """Put a parameter in the first layer whose regex ``search``es its name.
 
     Raises:
-        ValueError: a pattern matches no parameter of the model.
+        ValueError: a pattern matches no parameter that an earlier pattern left
+            unmatched.
     """
     used = [False] * len(patterns)
     assignment: list[int | None] = []
