@@ -244,6 +244,11 @@ def torch_one_cycles(draw: st.DrawFn) -> dict[str, sch.Schedule]:
 
 
 fractions = st.floats(min_value=0.0, max_value=1.0)
+outside_unit = st.one_of(
+    st.floats(max_value=0.0, exclude_max=True, allow_nan=False, allow_infinity=False),
+    st.floats(min_value=1.0, exclude_min=True, allow_nan=False, allow_infinity=False),
+)
+"""Finite floats outside [0, 1], invalid for every fraction argument."""
 
 
 @st.composite

@@ -192,3 +192,12 @@ def test_combined_cos_invalid_arguments_raise() -> None:
         sch.fastai_combined_cos(0.5, 1.0, -1.0, 0.0, 10)
     with pytest.raises(ValueError, match=r"pct must be in \[0, 1\], got 2.0"):
         sch.fastai_combined_cos(2.0, 1.0, 1.0, 0.0, 10)
+
+
+@given(pct_start=strategies.outside_unit)
+def test_pct_start_outside_unit_raises(pct_start: float) -> None:
+    for build in (sch.fastai_one_cycle, sch.fastai_flat_cos):
+        with pytest.raises(ValueError) as error:
+            build(0.1, 100, pct_start=pct_start)
+        assert "pct_start" in str(error.value)
+        assert repr(pct_start) in str(error.value)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import lrkit.schedules as sch
 from tests import strategies
@@ -382,3 +383,25 @@ def test_param_scheduler_replays_transformers() -> None:
             scheduler.step()
         actual = [group["lr"] for group in optimizer.param_groups]
         assert actual == expected[step], f"step {step}"
+
+
+@given(
+    warmup=st.integers(max_value=-1),
+    total=st.integers(max_value=0),
+)
+def test_negative_lengths_raise(warmup: int, total: int) -> None:
+    """Each builder names the first invalid length and the value received."""
+    with pytest.raises(
+        ValueError, match=f"num_warmup_steps must be >= 0, got {warmup}"
+    ):
+        sch.hf_linear_schedule_with_warmup(warmup, 10)
+    with pytest.raises(
+        ValueError, match=f"num_training_steps must be >= 1, got {total}"
+    ):
+        sch.hf_cosine_schedule_with_warmup(0, total)
+    with pytest.raises(
+        ValueError, match=f"num_warmup_steps must be >= 0, got {warmup}"
+    ):
+        sch.hf_inverse_sqrt_schedule(warmup)
+    with pytest.raises(ValueError, match=f"num_decay_steps must be >= 0, got {warmup}"):
+        sch.hf_wsd_schedule(0, warmup, num_training_steps=10)

@@ -329,3 +329,23 @@ def test_param_scheduler_replays_torch(optimizer: str) -> None:
             momentum = group["momentum"] if optimizer == "sgd" else group["betas"][0]
             assert group["lr"] == expected_lrs[step][index], (step, index)
             assert momentum == expected_momenta[step][index], (step, index)
+
+
+@given(
+    pct_start=strategies.outside_unit,
+    total_steps=st.integers(min_value=1, max_value=10**6),
+)
+def test_pct_start_outside_unit_raises(pct_start: float, total_steps: int) -> None:
+    """torch rejects these too; lrkit's message names the parameter and value."""
+    with pytest.raises(ValueError) as error:
+        sch.torch_one_cycle(0.1, total_steps, pct_start=pct_start)
+    assert "pct_start" in str(error.value)
+    assert repr(pct_start) in str(error.value)
+
+
+@given(total_steps=st.integers(max_value=0))
+def test_non_positive_total_steps_raises(total_steps: int) -> None:
+    with pytest.raises(
+        ValueError, match=f"total_steps must be >= 1, got {total_steps}"
+    ):
+        sch.torch_one_cycle(0.1, total_steps)
