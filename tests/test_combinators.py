@@ -1,4 +1,4 @@
-"""join and warmup: local steps, boundaries, continuity and argument checks."""
+"""Combinators: join, warmup, scale, repeat and clip, and their checks."""
 
 from __future__ import annotations
 
@@ -62,6 +62,67 @@ def test_join_sorted_and_unsorted_paths_agree() -> None:
 
 
 @pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        (sch.scale(sch.linear(0.0, 1.0, 3), 4.0), [0.0, 2.0, 4.0, 4.0]),
+        (sch.scale(sch.constant(3.0), 0.0), [0.0, 0.0]),
+        (
+            sch.repeat(sch.linear(1.0, 0.0, 3)),
+            [1.0, 0.5, 0.0, 1.0, 0.5, 0.0, 1.0],
+        ),
+        (
+            sch.repeat(sch.linear(1.0, 0.0, 2), count=2),
+            [1.0, 0.0, 1.0, 0.0, 0.0, 0.0],
+        ),
+        (sch.clip(sch.linear(0.0, 4.0, 5), 1.0, 3.0), [1.0, 1.0, 2.0, 3.0, 3.0]),
+        (sch.clip(sch.exponential_decay(1.0, 0.5), low=0.3), [1.0, 0.5, 0.3, 0.3]),
+    ],
+    ids=["scale", "scale-zero", "repeat", "repeat-count", "clip", "clip-floor"],
+)
+def test_golden_values(schedule: sch.Schedule, expected: list[float]) -> None:
+    values = [schedule(step) for step in range(len(expected))]
+    assert values == pytest.approx(expected, rel=1e-15, abs=0)
+
+
+@given(strategies.schedules(), st.floats(0.0, 100.0), strategies.steps)
+def test_scale_multiplies_every_value(
+    inner: sch.Schedule, factor: float, step: int
+) -> None:
+    scaled = sch.scale(inner, factor)
+    assert scaled(step) == inner(step) * factor
+    assert scaled.length == inner.length
+    low, high = inner.bounds
+    assert scaled.bounds == (low * factor, high * factor)
+
+
+@given(strategies.interpolations(), st.none() | st.integers(1, 5), strategies.steps)
+def test_repeat_is_periodic(inner: sch.Schedule, count: int | None, step: int) -> None:
+    repeated = sch.repeat(inner, count)
+    period = inner.length
+    assert period is not None
+    if count is None:
+        assert repeated.length is None
+        assert repeated(step) == inner(step % period)
+        return
+    assert repeated.length == count * period
+    if step < count * period:
+        assert repeated(step) == inner(step % period)
+    else:
+        assert repeated(step) == inner(period - 1)
+
+
+@given(strategies.schedules(), strategies.values, strategies.values)
+def test_clip_stays_in_range(inner: sch.Schedule, first: float, second: float) -> None:
+    low, high = sorted((first, second))
+    clipped = sch.clip(inner, low, high)
+    steps = np.arange(3 * (inner.length or 1_000))
+    values = clipped(steps)
+    np.testing.assert_array_equal(values, np.clip(inner(steps), low, high))
+    assert clipped.bounds[0] >= low
+    assert clipped.bounds[1] <= high
+
+
+@pytest.mark.parametrize(
     ("build", "error", "message"),
     [
         (lambda: sch.join([]), ValueError, "at least one"),
@@ -79,6 +140,32 @@ def test_join_sorted_and_unsorted_paths_agree() -> None:
             ValueError,
             "init_value must be >= 0",
         ),
+        (
+            lambda: sch.scale(sch.constant(1.0), -2.0),
+            ValueError,
+            "factor must be >= 0, got -2.0",
+        ),
+        (lambda: sch.scale(2.0, 1.0), TypeError, "schedule must be a Schedule"),
+        (
+            lambda: sch.repeat(sch.constant(1.0)),
+            ValueError,
+            r"schedule must be finite to repeat, got constant\(value=1.0\)",
+        ),
+        (
+            lambda: sch.repeat(sch.linear(1, 0, 3), count=0),
+            ValueError,
+            "count must be >= 1, got 0",
+        ),
+        (
+            lambda: sch.clip(sch.constant(1.0), 0.5, 0.2),
+            ValueError,
+            r"high must be >= low \(0.5\), got 0.2",
+        ),
+        (
+            lambda: sch.clip(sch.constant(1.0), -0.1),
+            ValueError,
+            "low must be >= 0, got -0.1",
+        ),
     ],
     ids=[
         "empty",
@@ -88,6 +175,12 @@ def test_join_sorted_and_unsorted_paths_agree() -> None:
         "warmup-float",
         "warmup-zero",
         "warmup-negative",
+        "scale-negative",
+        "scale-float",
+        "repeat-endless",
+        "repeat-count",
+        "clip-order",
+        "clip-negative",
     ],
 )
 def test_invalid_arguments_raise(build, error: type, message: str) -> None:  # type: ignore[no-untyped-def]

@@ -99,15 +99,17 @@ class _Interpolation(Schedule):
         return progress
 
     def _mix(self, weight: FloatArray) -> FloatArray:
-        """Return ``init * weight + end * (1 - weight)`` clamped into the bounds.
+        """Return ``end + (init - end) * weight`` clamped into the bounds.
 
-        Writing the value as two products makes both ends exact: weight 1 gives
-        ``init_value`` and weight 0 gives ``end_value`` with no rounding.
+        Rounding is monotone, so the values are monotone in ``weight`` even
+        when the two ends are a few ulps apart (two products summed are not).
+        Weight 0 gives ``end_value`` exactly, and weight 1 is pinned to
+        ``init_value``.
         """
-        rest = 1.0 - weight
-        rest *= self._end_value
-        weight *= self._init_value
-        weight += rest
+        top = weight == 1.0
+        weight *= self._init_value - self._end_value
+        weight += self._end_value
+        weight[top] = self._init_value
         low, high = self.bounds
         np.clip(weight, low, high, out=weight)
         return weight
