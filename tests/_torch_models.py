@@ -96,13 +96,25 @@ class _Attention(nn.Module):
         self.output = _AttentionOutput(width)
 
 
+class _Intermediate(nn.Module):
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(width, 2 * width)
+
+
+class _Output(nn.Module):
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(2 * width, width)
+        self.LayerNorm = nn.LayerNorm(width)
+
+
 class _BertLayer(nn.Module):
     def __init__(self, width: int) -> None:
         super().__init__()
         self.attention = _Attention(width)
-        self.intermediate = nn.Sequential(nn.Linear(width, 2 * width), nn.GELU())
-        self.output = nn.Sequential(nn.Linear(2 * width, width))
-        self.output_norm = nn.LayerNorm(width)
+        self.intermediate = _Intermediate(width)
+        self.output = _Output(width)
 
 
 class _Embeddings(nn.Module):

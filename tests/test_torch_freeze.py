@@ -202,8 +202,8 @@ def test_freeze_to_property(
 ) -> None:
     assume(any(p.requires_grad for p in model.parameters()))
     groups = param_groups(model, include_frozen=include_frozen)
-    held = {id(p) for g in groups for p in g["params"]}
-    outside = [(p, p.requires_grad) for p in model.parameters() if id(p) not in held]
+    grouped = {id(p) for g in groups for p in g["params"]}
+    outside = [(p, p.requires_grad) for p in model.parameters() if id(p) not in grouped]
     layers = max(g["layer"] for g in groups) + 1
     n = data.draw(st.integers(1 - layers, layers), label="n")
 

@@ -269,7 +269,7 @@ def test_prefixes_in_order() -> None:
         (2, "encoder"),
         (3, "pooler+classifier"),
     ]
-    assert group_of(groups, model.encoder.layer[2].output[0].weight)["layer"] == 2
+    assert group_of(groups, model.encoder.layer[2].output.dense.weight)["layer"] == 2
     assert_partition(model, groups)
 
 
@@ -311,7 +311,7 @@ def test_patterns_first_match_wins() -> None:
         (2, "^encoder"),
         (3, "."),
     ]
-    assert group_of(groups, model.encoder.layer[1].output_norm.bias)["layer"] == 2
+    assert group_of(groups, model.encoder.layer[1].output.LayerNorm.bias)["layer"] == 2
 
 
 def test_function_splitter_fastai_style() -> None:

@@ -55,7 +55,7 @@ def param_groups(
       is layer ``i + 1``, the rest is the head. ``blocks`` names the
       ModuleList or Sequential that holds the blocks (``"layers"`` in
       ``nn.TransformerEncoder``, ``"encoder.layer"`` in BERT-like models), or
-      is ``"auto"`` for the one with the most blocks.
+      is ``"auto"`` for the container with the most children of one class.
 
     Inside each layer, parameters go to up to three sibling groups: weights
     (``weight_decay``, ``"weight_decay_scale"`` 1), then parameters exempt
@@ -112,9 +112,14 @@ def param_groups(
             instead of raising.
 
     Returns:
-        Param groups, each a dict with ``"params"``, ``"name"``, ``"layer"``,
-        ``"lr_scale"``, ``"weight_decay_scale"`` and ``"norm"``, plus ``"lr"``
-        and ``"weight_decay"`` when those are given, in layer order.
+        Param groups in layer order, each a dict with ``"params"``,
+        ``"name"``, ``"layer"``, ``"lr_scale"``, ``"weight_decay_scale"`` and
+        ``"norm"``, plus ``"lr"`` when ``lr`` is given. Exempt and norm groups
+        have ``"weight_decay"`` 0, and weight groups have it when
+        ``weight_decay`` is given. A weight group is named after its layer
+        (the child, prefix, pattern or block name, ``"stem"`` or ``"head"``),
+        and its siblings add ``".no_decay"`` or ``".norm"``. A layer made of
+        several merged layers joins their names with ``"+"``.
 
     Raises:
         TypeError: an argument has the wrong type.
