@@ -70,7 +70,7 @@ class Recorder(transformers.TrainerCallback):  # type: ignore[misc]
 
 def train(
     output_dir: Path, save: bool = False, resume: Path | None = None
-) -> tuple[Recorder, StepCounter, ParamScheduler]:
+) -> tuple[Recorder, StepCounter, Any]:
     """Train ``TinyModel`` for ``TOTAL_STEPS`` optimizer steps and record its values."""
     model = TinyModel()
     optimizer = two_group_sgd(model.body, model.head)
@@ -84,7 +84,8 @@ def train(
         gradient_accumulation_steps=ACCUMULATION,
         save_strategy="steps" if save else "no",
         save_steps=1,
-        logging_strategy="no",
+        logging_strategy="steps",
+        logging_steps=1,
         report_to=[],
         disable_tqdm=True,
         use_cpu=True,
@@ -98,17 +99,34 @@ def train(
         callbacks=[recorder],
     )
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
-    return recorder, counter, scheduler
+    return recorder, counter, trainer
 
 
 def test_hf_steps_once_per_optimizer_step(tmp_path: Path) -> None:
     """With 2 batches per optimizer step, the schedule follows optimizer steps."""
-    recorder, counter, scheduler = train(tmp_path)
+    recorder, counter, trainer = train(tmp_path)
 
     assert counter.count == TOTAL_STEPS
-    assert scheduler.last_epoch == TOTAL_STEPS
+    assert trainer.lr_scheduler.last_epoch == TOTAL_STEPS
     steps = range(TOTAL_STEPS)
     assert_rows_equal(recorder.rows, schedule_rows(steps), steps)
+
+
+def test_hf_logs_schedule_lr(tmp_path: Path) -> None:
+    """The Trainer logs the first group's scheduled lr of every step."""
+    _, _, trainer = train(tmp_path)
+    history = trainer.state.log_history
+
+    logged = {
+        entry["step"]: entry["learning_rate"]
+        for entry in history
+        if "learning_rate" in entry
+    }
+
+    # The Trainer reads get_last_lr()[0] between optimizer step k and the
+    # scheduler's step, and logs it under the new global step k + 1.
+    first_group_lr = SCHEDULES["lr"][0]
+    assert logged == {step + 1: first_group_lr(step) for step in range(TOTAL_STEPS)}
 
 
 @resume_steps
@@ -120,10 +138,10 @@ def test_hf_resume_matches_uninterrupted(
 
     loads = spy_torch_load(monkeypatch)
     checkpoint = tmp_path / "full" / f"checkpoint-{resume_step}"
-    resumed, counter, scheduler = train(tmp_path / "resumed", resume=checkpoint)
+    resumed, counter, trainer = train(tmp_path / "resumed", resume=checkpoint)
 
     assert ("scheduler.pt", True) in loads
     assert all(weights_only is True for _, weights_only in loads), loads
     assert counter.count == TOTAL_STEPS - resume_step
     assert_rows_equal(resumed.rows, full.rows, range(resume_step, TOTAL_STEPS))
-    assert scheduler.last_epoch == TOTAL_STEPS
+    assert trainer.lr_scheduler.last_epoch == TOTAL_STEPS
