@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import torch
 
+from lrkit.schedules import one_cycle
 from tests._optional import require
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "integrations.md"
@@ -69,6 +70,14 @@ def check_hf_resume(names: Namespace) -> None:
     assert trainer.lr_scheduler.last_epoch == 16
 
 
+def check_accelerate_loop(names: Namespace) -> None:
+    scheduler = names["scheduler"]
+    final_lr = one_cycle(0.1, total_steps=15)["lr"](14)
+
+    assert scheduler.last_epoch == 15
+    assert scheduler.get_last_lr() == [final_lr]
+
+
 def check_gradscaler_loop(names: Namespace) -> None:
     skipped = skipped_steps(names["scaler"])
 
@@ -79,6 +88,7 @@ def check_gradscaler_loop(names: Namespace) -> None:
 CHECKS: dict[str, list[Callable[[Namespace], None]]] = {
     "PyTorch Lightning": [check_lightning_resume, check_lightning_float16],
     "Hugging Face Trainer": [check_hf_resume],
+    "Hugging Face Accelerate in your own loop": [check_accelerate_loop],
     "Mixed precision in your own loop": [check_gradscaler_loop],
 }
 
