@@ -512,3 +512,19 @@ def test_added_group_breaks_per_group_list() -> None:
     with pytest.raises(ValueError, match=r"one schedule per param group \(2 groups\)"):
         scheduler.step()
     assert scheduler.last_epoch == 0
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "error"),
+    [("lr_scale", -0.5, ValueError), ("lr_scale", "big", TypeError)],
+    ids=["negative", "string"],
+)
+def test_invalid_group_scale_key_raises(
+    key: str, value: Any, error: type[Exception]
+) -> None:
+    optimizer = OPTIMIZERS["sgd"](split(make_model(), g2={key: value}))
+    before = hyperparameters(optimizer)
+
+    with pytest.raises(error, match=f"param group 2's '{key}'.*{value}"):
+        ParamScheduler(optimizer, lr=LR)
+    assert hyperparameters(optimizer) == before

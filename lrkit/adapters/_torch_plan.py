@@ -16,7 +16,7 @@ from lrkit.schedules import Schedule
 from lrkit.schedules import _validate as check
 
 HYPERPARAMETERS = ("lr", "momentum", "weight_decay")
-"""The hyperparameters a ParamScheduler can schedule, in the order it writes them."""
+"""The hyperparameters a ParamScheduler can schedule."""
 
 SCALE_KEYS = {"lr": "lr_scale", "weight_decay": "weight_decay_scale"}
 """The param-group key that holds each scalable hyperparameter's per-group scale."""
@@ -176,13 +176,11 @@ def build_plan(
             schedule = spec[index] if isinstance(spec, tuple) else spec
             number = plan.index(schedule)
             scale = 1.0 if group_scales is None else group_scales[index]
-            key = name
             if name == "momentum":
                 key = momentum_key(group, index, new=index >= known)
-            if key not in group:
-                raise ValueError(
-                    f"{name} is scheduled, but param group {index} has no {key!r} key"
-                )
+            else:
+                key = name
+                require_key(name, group, index)
             current = group[key]
             if key == "betas":
                 if isinstance(current[0], torch.Tensor):
