@@ -130,6 +130,22 @@ def test_cyclic_phases_monotone(schedule: sch.Schedule) -> None:
             assert np.all(sign * np.diff(rising) >= -_ulps(rising))
 
 
+@given(strategies.cyclics())
+def test_cyclic_continuous_across_cycles(schedule: sch.Schedule) -> None:
+    """No step moves further than the steeper side of the first triangle."""
+    fields = schedule.to_dict()
+    up = fields["up_steps"]
+    down = fields["down_steps"] or up
+    values = schedule(np.arange(3 * (up + down) + 1))
+    height = abs(fields["peak_value"] - fields["init_value"])
+    slope = 1 / min(up, down)
+    if fields["mode"] == "exp_range":
+        # The shrinking amplitude adds at most about 1 / (e * up_steps).
+        slope += 1 / up
+    limit = height * slope * (1 + 1e-12) + 2 * np.spacing(values[:-1])
+    assert np.all(np.abs(np.diff(values)) <= limit)
+
+
 @given(strategies.cosine_restarts())
 def test_restarts_start_at_decayed_peak(schedule: sch.Schedule) -> None:
     fields = schedule.to_dict()
