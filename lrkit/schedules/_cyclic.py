@@ -166,10 +166,9 @@ class CosineRestarts(Schedule):
     With ``cycle_mult`` an integer, ``cycle_decay=1`` and no warmup this is
     torch's ``CosineAnnealingWarmRestarts(T_0=cycle_steps, T_mult=cycle_mult,
     eta_min=end_value)`` scaled to ``peak_value``. Beyond torch it takes a
-    real ``cycle_mult`` (as composer's ``t_mult``), a peak decay per cycle (as
-    timm's ``cycle_decay``) and a warmup inside each cycle (as kozistr's
-    ``CosineAnnealingWarmupRestarts``, which scales only the part after the
-    warmup; here the whole cycle scales).
+    real ``cycle_mult`` (composer's ``t_mult`` is real too) and a peak decay
+    per cycle (timm's ``cycle_decay``). It also takes a warmup inside each
+    cycle, and the whole cycle, warmup included, grows by ``cycle_mult``.
 
     Reference: I. Loshchilov and F. Hutter, "SGDR: Stochastic Gradient
     Descent with Warm Restarts", arXiv:1608.03983, 2017.
@@ -297,7 +296,7 @@ class CosineRestarts(Schedule):
             np.floor(cycle, out=cycle)
         start, end = self._cycle_edges(cycle)
         # The logarithm can land one cycle off next to a restart, and rounding
-        # moves the starts, so move each estimate until its cycle holds it.
+        # moves the starts, so move each estimate until its cycle contains it.
         while True:
             early = steps < start
             late = steps >= end

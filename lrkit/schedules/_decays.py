@@ -83,9 +83,9 @@ class ExponentialDecay(Schedule):
 
     With the defaults this is torch's ``ExponentialLR(gamma)`` scaled by
     ``init_value``. With ``staircase=True`` it is torch's
-    ``StepLR(step_size=decay_steps, gamma)`` (see ``step_decay``), and in
-    general optax's ``exponential_decay(init_value, decay_steps, gamma,
-    staircase=...)`` with no ``transition_begin`` and no ``end_value``; wrap
+    ``StepLR(step_size=decay_steps, gamma)`` (see ``step_decay``). In general
+    it is optax's ``exponential_decay(init_value, decay_steps, gamma,
+    staircase=...)`` with no ``transition_begin`` and no ``end_value``. Wrap
     it in ``clip`` for a floor.
 
     Args:
