@@ -159,7 +159,7 @@ def param_groups(
     check.boolean("catch_all", catch_all)
 
     records = split.collect_parameters(model)
-    included = [include_frozen or record.param.requires_grad for record in records]
+    included = [include_frozen or record.trainable for record in records]
     if num_groups is not None:
         layer_names, assignment = split.split_by_count(records, included, num_groups)
     elif prefix_groups is not None:
@@ -233,7 +233,7 @@ def _sort_by_kind(
             record.param.ndim <= 1
             or record.name.rpartition(".")[2] == "bias"
             or (record.embedding and not decay_embeddings)
-            or any(pattern.search(record.name) for pattern in exempt)
+            or (exempt and any(pattern.search(record.name) for pattern in exempt))
         ):
             undecayed.append(record.param)
         else:
@@ -276,8 +276,9 @@ def _layers(
             continue
         waiting_names.append(name)
         waiting.extend(indices)
-        if any(records[index].param.requires_grad for index in indices):
-            layers.append(("+".join(waiting_names), sorted(waiting)))
+        if any(records[index].trainable for index in indices):
+            merged = sorted(waiting) if len(waiting_names) > 1 else waiting
+            layers.append(("+".join(waiting_names), merged))
             waiting_names, waiting = [], []
     if not layers:
         raise ValueError(

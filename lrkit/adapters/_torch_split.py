@@ -44,6 +44,7 @@ class ParamRecord:
 
     name: str
     param: nn.Parameter
+    trainable: bool
     norm: bool
     embedding: bool
 
@@ -82,7 +83,11 @@ def collect_parameters(model: nn.Module) -> list[ParamRecord]:
                 records[seen].embedding |= embedding
                 continue
             position[id(param)] = len(records)
-            records.append(ParamRecord(prefix + local_name, param, norm, embedding))
+            records.append(
+                ParamRecord(
+                    prefix + local_name, param, param.requires_grad, norm, embedding
+                )
+            )
     return records
 
 
