@@ -19,7 +19,7 @@ HYPERPARAMETERS = ("lr", "momentum", "weight_decay")
 """The hyperparameters a ParamScheduler can schedule."""
 
 SCALE_KEYS = {"lr": "lr_scale", "weight_decay": "weight_decay_scale"}
-"""The param-group key that holds each scalable hyperparameter's per-group scale."""
+"""The param-group key that stores each scalable hyperparameter's group scale."""
 
 Spec = Schedule | tuple[Schedule, ...]
 """One schedule for every group, or one schedule per group."""

@@ -44,10 +44,14 @@ class ParamScheduler(LRScheduler):
 
         g[h] = schedule_g(k) * scale_g
 
-    Legend: ``schedule_g`` is the ``h`` argument (one schedule for every
-    group, or a list with one per group); ``k`` is ``last_epoch``, the number
-    of ``step()`` calls made so far; ``scale_g`` is the group's scale for
-    ``h``. The lr scale comes from ``lr_scale[g]`` if that list is given,
+    Legend:
+
+    - ``schedule_g``: the ``h`` argument, one schedule for every group or
+      the group's entry in a list with one schedule per group.
+    - ``k``: ``last_epoch``, the number of ``step()`` calls made so far.
+    - ``scale_g``: the group's scale for ``h``.
+
+    The lr scale comes from ``lr_scale[g]`` if that list is given,
     else from the group's ``"lr_scale"`` key (timm's convention, also set by
     lrkit's splitter), else 1.0. The weight-decay scale works the same way
     with ``weight_decay_scale`` and the ``"weight_decay_scale"`` key (0 in a
@@ -239,7 +243,7 @@ class ParamScheduler(LRScheduler):
         self._step_count += 1
 
     def _write(self, offset: int) -> None:
-        """Write the values at ``offset`` into the block into every group."""
+        """Write the values cached at ``offset`` in the block into every group."""
         values = [block[offset] for block in self._blocks]
         plan = self._plan
         for key, number, pairs in plan.scaled:
