@@ -587,3 +587,10 @@ def test_blocks_auto_prefers_same_class_stack() -> None:
         (2, "1.layers.1"),
         (3, "head"),
     ]
+
+
+def test_blocks_root_sequential() -> None:
+    model = nn.Sequential(nn.Linear(3, 3), nn.ReLU(), nn.Linear(3, 3))
+    groups = param_groups(model, blocks="", layer_decay=0.5)
+    assert layer_summary(groups) == [(0, "0"), (1, "2")]
+    assert layer_scales(groups) == [0.5, 1.0]

@@ -56,6 +56,8 @@ def param_groups(
       ModuleList or Sequential that holds the blocks (``"layers"`` in
       ``nn.TransformerEncoder``, ``"encoder.layer"`` in BERT-like models), or
       is ``"auto"`` for the container with the most children of one class.
+      Only one stack is numbered, so models with several (ResNet stages, an
+      encoder and a decoder) need ``prefixes`` or ``patterns`` instead.
 
     Inside each layer, parameters go to up to three sibling groups: weights
     (``weight_decay``, ``"weight_decay_scale"`` 1), then parameters exempt
