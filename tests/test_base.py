@@ -119,10 +119,12 @@ def test_equality_distinguishes_types_and_fields() -> None:
         (True, TypeError, "got True"),
         (2.5, TypeError, "got 2.5"),
         (float("nan"), TypeError, "nan"),
+        (float("inf"), TypeError, "inf"),
         ("3", TypeError, "'3'"),
         (np.array([1, -2]), ValueError, "-2"),
         (np.array([True]), TypeError, "bools"),
         (np.array([0.5]), TypeError, "0.5"),
+        (np.array([1.0, -np.inf]), TypeError, "-inf"),
     ],
     ids=[
         "negative",
@@ -130,15 +132,23 @@ def test_equality_distinguishes_types_and_fields() -> None:
         "bool",
         "fraction",
         "nan",
+        "infinity",
         "string",
         "array-negative",
         "array-bool",
         "array-fraction",
+        "array-infinity",
     ],
 )
 def test_invalid_steps_raise(step: object, error: type, message: str) -> None:
     with pytest.raises(error, match=message.replace("(", r"\(")):
         sch.cosine(1.0, 0.0, 10)(step)  # type: ignore[arg-type]
+
+
+def test_infinite_step_rejected_by_endless_schedule() -> None:
+    """An endless cyclic schedule would return nan at an infinite step."""
+    with pytest.raises(TypeError, match="inf"):
+        sch.cyclic(0.1, 1.0, 3)(float("inf"))
 
 
 def test_integral_float_step_accepted() -> None:

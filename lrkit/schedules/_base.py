@@ -59,8 +59,10 @@ def _as_step_array(step: Any) -> FloatArray:
         flat = array.reshape(-1).astype(np.float64)
     elif kind == "f":
         flat = array.reshape(-1).astype(np.float64)
-        if not np.all(np.floor(flat) == flat):
-            bad = flat[~(np.floor(flat) == flat)][0]
+        # floor(inf) == inf, so infinities need their own check.
+        integral = np.isfinite(flat) & (np.floor(flat) == flat)
+        if not np.all(integral):
+            bad = flat[~integral][0]
             raise TypeError(f"step must be an integer, got {bad.item()!r}")
     else:
         raise TypeError(f"step must be an integer, got an array of dtype {array.dtype}")
