@@ -56,6 +56,7 @@ def test_gradscaler_skipped_steps_hold_schedule() -> None:
         assert scheduler.last_epoch == taken_steps, f"batch {batch}"
 
     assert skipped[0] == 0
+    assert INJECTED_INF_BATCH - 1 not in skipped
     assert INJECTED_INF_BATCH in skipped
     assert scaler.get_scale() == INIT_SCALE / 2 ** len(skipped)
     assert scheduler.last_epoch == BATCHES - len(skipped)
