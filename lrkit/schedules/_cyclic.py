@@ -10,6 +10,7 @@ from lrkit.schedules import _validate as check
 from lrkit.schedules._base import FloatArray, Schedule, register
 
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
+_CORRECTION_PASSES = 4
 
 
 def _mix(
@@ -297,18 +298,26 @@ class CosineRestarts(Schedule):
         start, end = self._cycle_edges(cycle)
         # The logarithm can land one cycle off next to a restart, and rounding
         # moves the starts, so move each estimate until its cycle contains it.
-        while True:
+        # NOTE: past 2**53 float64 cannot hold every integer step, so the
+        # position in the cycle is approximate there and the passes stop.
+        for _ in range(_CORRECTION_PASSES):
             early = steps < start
             late = steps >= end
             if not (early.any() or late.any()):
-                return cycle, start, end - start
+                break
             cycle -= early
             cycle += late
             start, end = self._cycle_edges(cycle)
+        return cycle, start, end - start
 
     def _evaluate(self, steps: FloatArray) -> FloatArray:
         cycle, start, length = self._locate(steps)
+        # Every cycle is at least cycle_steps long. Enforcing that, and
+        # keeping the local step inside its cycle, bounds the values past
+        # 2**53, where the starts are rounded to representable floats.
+        np.maximum(length, self._cycle_steps, out=length)
         local = steps - start
+        np.clip(local, 0.0, length - 1.0, out=local)
         warmup = self._warmup_steps
 
         anneal = local - warmup
