@@ -6,7 +6,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["lrkit", "lrkit.schedules"])
+@pytest.mark.parametrize("module", ["lrkit", "lrkit.schedules", "lrkit.cli"])
 def test_import_leaves_torch_unloaded(module: str) -> None:
     code = (
         f"import sys, {module}\n"
