@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python examples/preview_one_cycle.py
+	$(BIN)/python examples/finetune_digits.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
