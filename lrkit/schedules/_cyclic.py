@@ -157,7 +157,8 @@ class CosineRestarts(Schedule):
         P_i  = end_value + (peak_value - end_value) * cycle_decay ** i
 
     with ``w = (u + 1) / warmup_steps`` during the first ``warmup_steps``
-    steps of the cycle (a linear rise that reaches ``P_i`` on its last step),
+    steps of the cycle (a linear rise from ``end_value`` that reaches ``P_i``
+    on its last step),
     then ``w = (1 + cos(pi * q)) / 2`` with
     ``q = (u - warmup_steps) / (L_i - warmup_steps)``. Every cycle's cosine
     starts exactly at ``P_i`` and stops one step short of ``end_value``, as
@@ -169,7 +170,8 @@ class CosineRestarts(Schedule):
     eta_min=end_value)`` scaled to ``peak_value``. Beyond torch it takes a
     real ``cycle_mult`` (composer's ``t_mult`` is real too) and a peak decay
     per cycle (timm's ``cycle_decay``). It also takes a warmup inside each
-    cycle, and the whole cycle, warmup included, grows by ``cycle_mult``.
+    cycle: the warmup keeps its length while the whole cycle grows by
+    ``cycle_mult``.
 
     Reference: I. Loshchilov and F. Hutter, "SGDR: Stochastic Gradient
     Descent with Warm Restarts", arXiv:1608.03983, 2017.
