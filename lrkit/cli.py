@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -249,6 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"{usage}\nlrkit: error: {error}\n")
         return 2
     except BrokenPipeError:
-        # The reader (such as head) closed stdout early: not an error.
-        sys.stderr.close()
+        # The reader (such as head) closed the pipe early, which is not an
+        # error. Point stdout at devnull so that the flush at exit succeeds.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 0

@@ -215,6 +215,22 @@ def test_bad_value_exits_2_without_traceback(run: Runner) -> None:
     ]
 
 
+def test_closed_pipe_is_not_an_error() -> None:
+    command = "table cosine --init-value 1 --end-value 0 --steps 1000000"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lrkit", *command.split()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "step,lr\n"
+    process.stdout.close()
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert errors == ""
+
+
 def test_plot_writes_png(run: Runner, tmp_path: Path) -> None:
     out = tmp_path / "one_cycle.png"
     result = run(
