@@ -14,7 +14,7 @@ from tests._optional import require
 require("torch")
 
 import torch  # noqa: E402
-from hypothesis import given  # noqa: E402
+from hypothesis import assume, given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from torch import nn  # noqa: E402
 
@@ -513,6 +513,7 @@ def random_splits(model: nn.Module, data: st.DataObject) -> list[dict[str, Any]]
         {"blocks": "auto"},
         {"num_groups": data.draw(st.integers(1, 4))},
         {"prefixes": prefixes, "catch_all": True},
+        {"patterns": [r"^(\d+)\."]},
         {"splitter": lambda _: [layer for layer in layers if layer]},
     ]
 
@@ -594,3 +595,66 @@ def test_blocks_root_sequential() -> None:
     groups = param_groups(model, blocks="", layer_decay=0.5)
     assert layer_summary(groups) == [(0, "0"), (1, "2")]
     assert layer_scales(groups) == [0.5, 1.0]
+
+
+class StagedNet(nn.Module):
+    """A ResNet-like tree: a stem, twelve stages of two blocks, a head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Linear(3, 3)
+        self.stages = nn.ModuleList(
+            nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 3)) for _ in range(12)
+        )
+        self.head = nn.Linear(3, 2)
+
+
+def test_pattern_groups_number_stages() -> None:
+    model = StagedNet()
+    groups = param_groups(
+        model, patterns=[r"^stem\.", r"^stages\.(\d+)\.", r"^head\."], layer_decay=0.5
+    )
+    expected = [(0, "^stem\\.")]
+    expected += [(i + 1, f"stages.{i}") for i in range(12)]
+    expected += [(13, "^head\\.")]
+    assert layer_summary(groups) == expected
+    assert group_of(groups, model.stages[10][1].weight)["layer"] == 11
+    assert layer_scales(groups)[0] == 0.5**13
+    assert_partition(model, groups)
+
+
+def test_pattern_groups_match_bert_blocks() -> None:
+    model = TinyBert(depth=4)
+    by_blocks = param_groups(model, blocks="encoder.layer", layer_decay=0.7)
+    by_patterns = param_groups(
+        model,
+        patterns=[r"^embeddings\.", r"^encoder\.layer\.(\d+)\.", r"."],
+        layer_decay=0.7,
+    )
+    block_ids = [[id(p) for p in g["params"]] for g in by_blocks]
+    pattern_ids = [[id(p) for p in g["params"]] for g in by_patterns]
+    assert block_ids == pattern_ids
+    assert layer_scales(by_blocks) == layer_scales(by_patterns)
+    assert layer_summary(by_patterns)[1] == (1, "encoder.layer.0")
+
+
+def test_pattern_groups_text_captures_in_order() -> None:
+    model = nn.ModuleDict({"beta": nn.Linear(2, 2), "alpha": nn.Linear(2, 2)})
+    groups = param_groups(model, patterns=[r"^(\w+)\."])
+    assert layer_summary(groups) == [(0, "beta"), (1, "alpha")]
+
+
+@given(module_trees(), st.booleans())
+def test_pattern_per_child_equals_default(
+    model: nn.Module, include_frozen: bool
+) -> None:
+    assume(any(p.requires_grad for p in model.parameters()))
+    default = param_groups(model, include_frozen=include_frozen)
+    by_pattern = param_groups(
+        model, patterns=[r"^(\d+)\."], include_frozen=include_frozen
+    )
+    assert [[id(p) for p in g["params"]] for g in default] == [
+        [id(p) for p in g["params"]] for g in by_pattern
+    ]
+    assert [g["layer"] for g in default] == [g["layer"] for g in by_pattern]
+    assert [g["name"] for g in default] == [g["name"] for g in by_pattern]

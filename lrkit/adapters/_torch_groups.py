@@ -34,7 +34,7 @@ def param_groups(
     include_frozen: bool = False,
     catch_all: bool = False,
 ) -> list[Group]:
-    """Split a model into layer groups and return param groups for an optimizer.
+    r"""Split a model into layer groups and return param groups for an optimizer.
 
     A layer group (a "layer") is a run of the model's parameters that shares
     one lr scale and is frozen as a unit. Layers are numbered from 0 at the
@@ -47,7 +47,9 @@ def param_groups(
       prefix or a list of them. Prefixes match whole dotted components, and
       the first entry that matches wins;
     - ``patterns``: one regex per layer, ``re.search``-ed in parameter names;
-      the first that matches wins;
+      the first that matches wins. A regex with a group gives one layer per
+      captured value (timm's style: ``r"^stages\.(\d+)\."`` numbers each
+      stage), in numeric order when the captures are numbers;
     - ``splitter``: ``splitter(model)`` returns the layers, each a module, a
       parameter or an iterable of them (fastai's splitter style);
     - ``blocks``: timm's layer ids for layer decay. The stem (parameters
@@ -57,7 +59,7 @@ def param_groups(
       ``nn.TransformerEncoder``, ``"encoder.layer"`` in BERT-like models), or
       is ``"auto"`` for the container with the most children of one class.
       Only one stack is numbered, so models with several (ResNet stages, an
-      encoder and a decoder) need ``prefixes`` or ``patterns`` instead.
+      encoder and a decoder) need ``patterns`` with one regex per stack.
 
     Inside each layer, parameters go to up to three sibling groups: weights
     (``weight_decay``, ``"weight_decay_scale"`` 1), then parameters exempt

@@ -217,31 +217,56 @@ def split_by_prefixes(
 def split_by_patterns(
     records: Sequence[ParamRecord], patterns: Sequence[re.Pattern[str]]
 ) -> Split:
-    """Put a parameter in the first layer whose regex ``search``es its name.
+    r"""Put a parameter in the layer of the first regex that ``search``es its name.
+
+    A pattern without groups is one layer. A pattern with a group is one layer
+    per distinct text its first group captures, as in timm's group matchers:
+    ``r"^blocks\.(\d+)\."`` gives a layer per block. These layers come in
+    numeric order when every capture is a number, else in registration order,
+    and are named by the parameter name up to the end of the capture.
 
     Raises:
         ValueError: a pattern matches no parameter that an earlier pattern left
             unmatched.
     """
-    used = [False] * len(patterns)
-    assignment: list[int | None] = []
+    keys: list[tuple[int, str | None] | None] = []
+    names_by_key: dict[tuple[int, str | None], str] = {}
     for record in records:
-        match: int | None = None
-        for layer, pattern in enumerate(patterns):
-            if pattern.search(record.name):
-                match = layer
-                break
-        if match is not None:
-            used[match] = True
-        assignment.append(match)
+        key: tuple[int, str | None] | None = None
+        for rule, pattern in enumerate(patterns):
+            found = pattern.search(record.name)
+            if found is None:
+                continue
+            captured = found.group(1) if pattern.groups else None
+            key = (rule, captured)
+            if key not in names_by_key:
+                end = found.end(1) if captured is not None else -1
+                names_by_key[key] = record.name[:end] if end >= 0 else pattern.pattern
+            break
+        keys.append(key)
 
-    for layer, pattern in enumerate(patterns):
-        if not used[layer]:
+    layer_of_key: dict[tuple[int, str | None], int] = {}
+    for rule, pattern in enumerate(patterns):
+        captures = [key[1] for key in names_by_key if key[0] == rule]
+        if not captures:
             raise ValueError(
-                f"patterns[{layer}] matches no parameter name that an earlier "
+                f"patterns[{rule}] matches no parameter name that an earlier "
                 f"pattern left unmatched, got {pattern.pattern!r}"
             )
-    return [pattern.pattern for pattern in patterns], assignment
+        for captured in _capture_order(captures):
+            layer_of_key[(rule, captured)] = len(layer_of_key)
+
+    names = [names_by_key[key] for key in layer_of_key]
+    assignment = [None if key is None else layer_of_key[key] for key in keys]
+    return names, assignment
+
+
+def _capture_order(captures: list[str | None]) -> list[str | None]:
+    """Sort captures numerically when all are numbers; None comes first."""
+    texts = [text for text in captures if text is not None]
+    if all(text.isdecimal() for text in texts):
+        texts.sort(key=int)
+    return ([None] if None in captures else []) + texts
 
 
 def split_by_function(
