@@ -9,6 +9,7 @@ from typing import Any
 from torch import nn
 
 from lrkit.adapters import _torch_split as split
+from lrkit.adapters._torch_params import ParamRecord, collect_parameters
 from lrkit.adapters._torch_scales import scale_rule, sequence
 from lrkit.schedules import _validate as check
 
@@ -162,7 +163,7 @@ def param_groups(
     check.boolean("include_frozen", include_frozen)
     check.boolean("catch_all", catch_all)
 
-    records = split.collect_parameters(model)
+    records = collect_parameters(model)
     included = [include_frozen or record.trainable for record in records]
     if num_groups is not None:
         layer_names, assignment = split.split_by_count(records, included, num_groups)
@@ -221,7 +222,7 @@ def _group(
 
 
 def _sort_by_kind(
-    records: Sequence[split.ParamRecord],
+    records: Sequence[ParamRecord],
     members: Sequence[int],
     decay_embeddings: bool,
     exempt: Sequence[re.Pattern[str]],
@@ -246,7 +247,7 @@ def _sort_by_kind(
 
 
 def _layers(
-    records: Sequence[split.ParamRecord],
+    records: Sequence[ParamRecord],
     included: Sequence[bool],
     names: Sequence[str],
     assignment: Sequence[int | None],
@@ -295,9 +296,7 @@ def _layers(
     return layers
 
 
-def _unmatched_message(
-    records: Sequence[split.ParamRecord], unmatched: list[int]
-) -> str:
+def _unmatched_message(records: Sequence[ParamRecord], unmatched: list[int]) -> str:
     shown = ", ".join(records[index].name for index in unmatched[:_UNMATCHED_SHOWN])
     more = len(unmatched) - _UNMATCHED_SHOWN
     if more > 0:
