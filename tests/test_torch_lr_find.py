@@ -442,3 +442,35 @@ def test_plot_draws_curve_and_suggestions(tmp_path: Any) -> None:
     path = tmp_path / "lr_find.png"
     figure.savefig(path)
     assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_tensor_lr_updated_and_restored_in_place() -> None:
+    model = _linear()
+    lr = torch.tensor(0.01)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, foreach=False)
+    seen: list[float] = []
+
+    def recording_loss(outputs: Any, targets: Any) -> Any:
+        group = optimizer.param_groups[0]
+        assert group["lr"] is lr, "the sweep replaced the lr tensor"
+        seen.append(float(group["lr"]))
+        return mse(outputs, targets)
+
+    result = lr_find(
+        model, optimizer, recording_loss, _regression_batches(), num_steps=10
+    )
+    assert seen == [float(torch.tensor(value)) for value in result.lrs]
+    assert optimizer.param_groups[0]["lr"] is lr
+    assert float(lr) == float(torch.tensor(0.01))
+
+
+def test_keys_added_during_sweep_are_removed() -> None:
+    model = _linear()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def tampering_loss(outputs: Any, targets: Any) -> Any:
+        optimizer.param_groups[0]["added_by_loss"] = True
+        return mse(outputs, targets)
+
+    lr_find(model, optimizer, tampering_loss, _regression_batches(), num_steps=10)
+    assert "added_by_loss" not in optimizer.param_groups[0]
