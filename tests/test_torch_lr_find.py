@@ -474,3 +474,26 @@ def test_keys_added_during_sweep_are_removed() -> None:
 
     lr_find(model, optimizer, tampering_loss, _regression_batches(), num_steps=10)
     assert "added_by_loss" not in optimizer.param_groups[0]
+
+
+def test_shuffling_loader_leaves_rng_unchanged() -> None:
+    """A DataLoader draws its shuffle seed from torch's generator in iter()."""
+    inputs, targets = _regression_batches(1)[0]
+    dataset = torch.utils.data.TensorDataset(inputs, targets)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=True)
+    model = _linear()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    torch.manual_seed(3)
+    before = torch.get_rng_state()
+
+    lr_find(model, optimizer, mse, loader, end_lr=1e-2, num_steps=10)
+
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_non_iterable_batches_raise() -> None:
+    model = _linear()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="batches must be an iterable"):
+        lr_find(model, optimizer, mse, 42)
+    assert optimizer.param_groups[0]["lr"] == 0.1

@@ -6,8 +6,9 @@ model, the optimizer and torch's random number generator are put back exactly
 as they were, so the test leaves no trace.
 
 Reference: L. N. Smith, "Cyclical Learning Rates for Training Neural Networks",
-arXiv:1506.01186, 2015. The suggestion rules are fastai's (``lr_find`` in
-fastai 2.7).
+arXiv:1506.01186, 2015. The smoothing, the stop rule and the suggestion rules
+(``valley``, ``minimum``, ``steep``) are fastai's, from
+``fastai.callback.schedule``.
 """
 
 from __future__ import annotations
@@ -273,6 +274,16 @@ def _set_lr(optimizer: torch.optim.Optimizer, lr: float, scales: list[float]) ->
             group["lr"] = lr * scale
 
 
+def _start(batches: Any) -> Iterator[Any]:
+    try:
+        return iter(batches)
+    except TypeError:
+        raise TypeError(
+            "batches must be an iterable of (inputs, targets) pairs, "
+            f"got {type(batches).__name__}"
+        ) from None
+
+
 def _cycle(batches: Iterable[Any], first: Iterator[Any]) -> Iterator[Any]:
     """Yield batches without end, starting ``iter(batches)`` again when it ends.
 
@@ -395,10 +406,12 @@ def lr_find(
     _check_objects(model, optimizer, loss_fn)
     sweep = _check_sweep(start_lr, end_lr, num_steps, smoothing, divergence_factor)
     scales = _group_scales(optimizer)
-    first = iter(batches)
 
+    # The snapshot comes before iter(batches), because a shuffling DataLoader
+    # draws its seed from torch's generator there.
     snapshot = _Snapshot(model, optimizer)
     try:
+        first = _start(batches)
         return _run(model, optimizer, loss_fn, _cycle(batches, first), scales, sweep)
     finally:
         snapshot.restore(optimizer)
