@@ -282,8 +282,9 @@ def train_phases(
     """Train ``model`` through ``phases`` and evaluate it after every epoch.
 
     The batch order comes from a generator seeded with SEED, so every method
-    trains on the same batches in the same order. A frozen phase trains the head (and the BatchNorm
-    parameters, as fastai's ``train_bn`` does) and unfreezes at its end.
+    trains on the same batches in the same order. A frozen phase trains the
+    head (and the BatchNorm parameters, as fastai's ``train_bn`` does) and
+    unfreezes at its end.
     """
     generator = torch.Generator().manual_seed(SEED)
     total_steps = sum(phase.epochs for phase in phases) * count_steps(task.train)
@@ -333,6 +334,9 @@ def plan_phases(method: str, lr: float, epochs: int, steps: int) -> list[Phase]:
     # fastai's fine_tune: fit_one_cycle(freeze_epochs, slice(base_lr),
     # pct_start=0.99), then base_lr /= 2 and, unfrozen,
     # fit_one_cycle(epochs, slice(base_lr / lr_mult, base_lr), pct_start, div).
+    # NOTE: with 79 steps, fastai's last frozen batch (position 78/79 < 0.99)
+    # is still warming up. one_cycle instead peaks one step before the end and
+    # takes lr / 1e5 on the last step, so the two differ on that one step.
     frozen = one_cycle(lr, FREEZE_EPOCHS * steps, pct_start=FROZEN_PCT_START)
     half = lr / 2
     unfrozen = one_cycle(half, epochs * steps, pct_start=PCT_START, div=DIV)
@@ -564,6 +568,7 @@ def save_plots(
     plot_accuracy(results).savefig(out / "accuracy.png", dpi=120)
     figure = finder.plot()
     figure.axes[0].set_title("lr finder: new head on digits 5-9, body frozen")
+    figure.axes[0].set_ylabel("training loss (smoothed cross-entropy)")
     figure.savefig(out / "lr_finder.png", dpi=120)
     for method, result in results.items():
         for number, phase in enumerate(result.phases, start=1):
