@@ -310,7 +310,10 @@ def test_recipes_are_builders_without_schedule_parameters() -> None:
         if takes_schedule:
             assert builder not in by_builder, name
         else:
-            assert builder in by_builder, name
+            assert builder in by_builder, (
+                f"{name} takes no schedule, so the command should offer it; "
+                "a required parameter may have a type that parser_for cannot parse"
+            )
             assert by_builder[builder].name == name.replace("_", "-")
 
 

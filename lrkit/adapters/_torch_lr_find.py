@@ -274,7 +274,7 @@ def _set_lr(optimizer: torch.optim.Optimizer, lr: float, scales: list[float]) ->
             group["lr"] = lr * scale
 
 
-def _start(batches: Any) -> Iterator[Any]:
+def _iterate_batches(batches: Any) -> Iterator[Any]:
     try:
         return iter(batches)
     except TypeError:
@@ -411,7 +411,7 @@ def lr_find(
     # draws its seed from torch's generator there.
     snapshot = _Snapshot(model, optimizer)
     try:
-        first = _start(batches)
+        first = _iterate_batches(batches)
         return _run(model, optimizer, loss_fn, _cycle(batches, first), scales, sweep)
     finally:
         snapshot.restore(optimizer)
