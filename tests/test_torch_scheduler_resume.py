@@ -241,6 +241,7 @@ BROKEN: list[tuple[str, Any, type[Exception], str]] = [
         "unknown schedule type 'nope'",
     ),
     ("scale count", {"scales": {"lr": [1.0]}}, ValueError, "list of 3 floats"),
+    ("huge step", {"step": 10**30}, ValueError, r"state_dict\['step'\] must be < 2"),
 ]
 
 
@@ -258,6 +259,24 @@ def test_broken_state_raises(change: Any, error: type[Exception], message: str) 
     with pytest.raises(error, match=message):
         scheduler.load_state_dict(broken)
     assert snapshot(optimizer) == before
+    assert scheduler.last_epoch == 0
+
+
+def test_endless_schedule_resumes_near_exact_limit() -> None:
+    """Steps up to 2**53 - 1 are exact in float64, so the last one still loads."""
+    optimizer, scheduler = build(sch.exponential_decay(0.1, 0.5, 2**50), None)
+    state = scheduler.state_dict()
+    last = 2**53 - 1
+
+    scheduler.load_state_dict({**state, "step": last})
+
+    assert scheduler.last_epoch == last
+    assert optimizer.param_groups[0]["lr"] == sch.exponential_decay(0.1, 0.5, 2**50)(
+        last
+    )
+    with pytest.raises(ValueError, match=r"step must be < 2\*\*53"):
+        scheduler.step()
+    assert scheduler.last_epoch == last
 
 
 def test_state_missing_keys_raises() -> None:
