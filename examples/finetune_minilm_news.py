@@ -20,14 +20,15 @@ same batches in the same order:
   encoder layer slower than the one above it and the embeddings slowest;
 - ``layer-decay-frozen``: the same, with the embeddings frozen.
 
-All methods use fused AdamW (on CPU its step is several times faster than the
-default per-tensor loop) with weight decay on the weight matrices only: biases
-and LayerNorm weights get none. The example prints the lrs of every param group at
-a few steps and a table of test accuracy, and writes to ``--out``:
-``lr_curves.png`` (the lr of every group, per method), ``lrs.json`` (every
-group's lr and weight decay at every step, with its parameter names) and
-``results.json`` (accuracy, timing, and the loss on the first training batch
-before and after training).
+All methods use fused AdamW, with weight decay on the weight matrices only:
+biases and LayerNorm weights get none. For this model on a 2-core CPU, the
+fused step measured 3 to 5 times faster than AdamW's default per-tensor loop.
+
+The example prints the lr of every layer at a few steps and a table of test
+accuracy per method, and writes to ``--out``: ``lr_<method>.png`` (the lr
+curve of every layer), ``lrs.json`` (every param group's lr and weight decay at
+every step, with its parameter names) and ``results.json`` (accuracy, timing,
+and the loss on the first training batch before and after training).
 """
 
 from __future__ import annotations
@@ -97,14 +98,14 @@ def article_key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def read_articles(folder: Path | None = None) -> Articles:
+def read_articles() -> Articles:
     """Read the BBC News articles, dropping repeats of an earlier article.
 
     Topics are numbered in sorted order of their folder names. Articles are
     read in sorted file order, and a repeat (the same ``article_key``) is
     dropped, so the first copy in that order is kept.
     """
-    folder = bbc_news_dir() if folder is None else folder
+    folder = bbc_news_dir()
     topics = sorted(path.name for path in folder.iterdir() if path.is_dir())
     texts: list[str] = []
     labels: list[int] = []
@@ -228,7 +229,10 @@ def tokenize(articles: Articles, tokenizer: Any, seq_len: int) -> Batch:
 
 
 def training_batches(data: Batch, batch_size: int, seed: int) -> Iterator[Batch]:
-    """Yield batches forever: each epoch a new shuffle, from a seeded generator."""
+    """Yield full batches forever, reshuffled each epoch by a seeded generator.
+
+    The articles left over after the last full batch of an epoch are skipped.
+    """
     generator = torch.Generator().manual_seed(seed)
     while True:
         order = torch.randperm(len(data), generator=generator)
@@ -469,16 +473,39 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     add("--test-fraction", type=float, default=0.2, help="articles held out")
     add("--max-articles", type=int, default=None, help="use a stratified sample")
     add("--seed", type=int, default=0, help="seed of the split, head and batches")
-    add("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    add(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        default=list(METHODS),
+        help="methods to run, in this order",
+    )
     add("--out", type=Path, default=Path("out/finetune_minilm"), help="output dir")
     args = parser.parse_args(argv)
 
     if args.steps < 2:
         parser.error(f"--steps must be at least 2, got {args.steps}")
+    if args.batch_size < 1:
+        parser.error(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.seq_len < 3:
+        parser.error(
+            f"--seq-len must be at least 3 (2 special tokens), got {args.seq_len}"
+        )
+    if not args.lr > 0.0:
+        parser.error(f"--lr must be positive, got {args.lr}")
+    if not args.weight_decay >= 0.0:
+        parser.error(f"--weight-decay must be at least 0, got {args.weight_decay}")
     if not 0.0 < args.pct_warmup < 1.0:
         parser.error(f"--pct-warmup must be in (0, 1), got {args.pct_warmup}")
     if count_warmup_steps(args) >= args.steps:
-        parser.error("--pct-warmup leaves no step for the cosine anneal")
+        parser.error(
+            f"--pct-warmup {args.pct_warmup} makes every one of the {args.steps} "
+            "steps a warmup step, leaving none for the cosine anneal; lower it"
+        )
+    if not 0.0 < args.test_fraction < 1.0:
+        parser.error(f"--test-fraction must be in (0, 1), got {args.test_fraction}")
+    if args.max_articles is not None and args.max_articles < 1:
+        parser.error(f"--max-articles must be at least 1, got {args.max_articles}")
     if not 0.0 < args.layer_decay <= 1.0:
         parser.error(f"--layer-decay must be in (0, 1], got {args.layer_decay}")
     return args

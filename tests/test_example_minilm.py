@@ -113,6 +113,30 @@ def test_split_sample_of_max_articles(example: ModuleType, articles: Any) -> Non
     assert set(train.labels) == set(range(len(TOPICS)))
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--steps", "1"], "--steps must be at least 2, got 1"),
+        (["--seq-len", "2"], "--seq-len must be at least 3"),
+        (["--lr", "0"], "--lr must be positive, got 0.0"),
+        (["--test-fraction", "1"], "--test-fraction must be in (0, 1), got 1.0"),
+        (["--max-articles", "0"], "--max-articles must be at least 1, got 0"),
+        (["--layer-decay", "1.5"], "--layer-decay must be in (0, 1], got 1.5"),
+        (["--steps", "10", "--pct-warmup", "0.95"], "--pct-warmup 0.95 makes"),
+    ],
+    ids=["steps", "seq-len", "lr", "test-fraction", "max-articles", "decay", "warmup"],
+)
+def test_invalid_option_exits(
+    example: ModuleType,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    message: str,
+) -> None:
+    with pytest.raises(SystemExit):
+        example.parse_args(argv)
+    assert message in capsys.readouterr().err
+
+
 def expected_layer(name: str) -> int:
     """Return a parameter's layer id from its name, independently of lrkit."""
     if name.startswith("bert.embeddings."):
