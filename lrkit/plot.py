@@ -14,11 +14,15 @@ from typing import Any
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from numpy.typing import NDArray
 
 from lrkit.schedules import Schedule
 from lrkit.schedules import _validate as check
 
 __all__ = ["plot_schedules"]
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
 
 SCALE_KEYS = {"lr": "lr_scale", "weight_decay": "weight_decay_scale"}
 """The param-group key that contains each scalable hyperparameter's per-group scale.
@@ -26,6 +30,12 @@ SCALE_KEYS = {"lr": "lr_scale", "weight_decay": "weight_decay_scale"}
 These are the keys ``ParamScheduler`` reads. Other hyperparameters, such as
 momentum, are never scaled per group.
 """
+
+FULL_STEPS = 8192
+"""Runs up to this many steps are drawn at every step."""
+
+BUCKETS = 2048
+"""Longer runs are drawn from this many buckets of steps (see ``line_points``)."""
 
 BOUNDARY_LABEL = "_boundary"
 """The label of the dashed lines at phase boundaries (hidden from legends)."""
@@ -173,6 +183,53 @@ def phase_boundaries(schedule: Schedule) -> tuple[int, ...]:
     return tuple(int(step) for step in boundaries)
 
 
+def line_points(schedule: Schedule, steps: int) -> tuple[IntArray, FloatArray]:
+    """Return the steps and values that draw a schedule over ``steps`` steps.
+
+    Up to ``FULL_STEPS`` steps every step is drawn. Longer runs are cut into
+    ``BUCKETS`` buckets of consecutive steps, and each bucket keeps its first,
+    last, lowest and highest point (M4 decimation), so peaks, troughs and
+    jumps survive while a line holds at most ``4 * BUCKETS`` points. Values
+    are evaluated in chunks, so memory does not grow with ``steps``.
+    """
+    if steps <= FULL_STEPS:
+        x = np.arange(steps)
+        return x, schedule(x)
+
+    bucket = -(-steps // BUCKETS)
+    chunk = bucket * 256
+    kept: list[IntArray] = []
+    for start in range(0, steps, chunk):
+        x = np.arange(start, min(start + chunk, steps))
+        kept.append(start + _m4_indices(schedule(x), bucket))
+    x = np.concatenate(kept)
+    return x, schedule(x)
+
+
+def _m4_indices(values: FloatArray, bucket: int) -> IntArray:
+    """Return the sorted indices of each bucket's first, last, min and max."""
+    full = len(values) // bucket * bucket
+    parts = []
+    if full:
+        rows = values[:full].reshape(-1, bucket)
+        offsets = np.arange(0, full, bucket)[:, None]
+        picks = np.stack(
+            [
+                np.zeros(len(rows), dtype=np.int64),
+                rows.argmin(axis=1),
+                rows.argmax(axis=1),
+                np.full(len(rows), bucket - 1),
+            ],
+            axis=1,
+        )
+        parts.append((picks + offsets).ravel())
+    rest = values[full:]
+    if rest.size:
+        tail = [0, int(rest.argmin()), int(rest.argmax()), rest.size - 1]
+        parts.append(full + np.array(tail, dtype=np.int64))
+    return np.unique(np.concatenate(parts))
+
+
 def _draw_axes(
     axes: Axes,
     name: str,
@@ -181,8 +238,7 @@ def _draw_axes(
     scales: list[float],
     labels: list[str] | None,
 ) -> None:
-    x = np.arange(steps)
-    values = schedule(x)
+    x, values = line_points(schedule, steps)
     for index, scale in enumerate(scales):
         label = name if labels is None else labels[index]
         axes.plot(x, values * scale, label=label)
@@ -217,7 +273,9 @@ def plot_schedules(
     them (``"lr_scale"`` for lr, ``"weight_decay_scale"`` for weight_decay,
     1.0 when absent, and no scale for other hyperparameters), else 1.0 with a
     single group. Phase boundaries of a joined schedule (its top level only)
-    are dashed vertical lines at the step where each phase starts.
+    are dashed vertical lines at the step where each phase starts. Runs
+    longer than ``FULL_STEPS`` are drawn from each bucket's first, last,
+    lowest and highest point (see ``line_points``), so a long run plots fast.
 
     Args:
         schedules: one schedule (plotted as ``lr``) or a dict from

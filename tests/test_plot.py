@@ -20,7 +20,13 @@ require("matplotlib")
 
 from matplotlib.image import imread  # noqa: E402
 
-from lrkit.plot import BOUNDARY_LABEL, phase_boundaries, plot_schedules  # noqa: E402
+from lrkit.plot import (  # noqa: E402
+    BOUNDARY_LABEL,
+    BUCKETS,
+    FULL_STEPS,
+    phase_boundaries,
+    plot_schedules,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -182,6 +188,39 @@ def test_steps_default_to_longest_schedule() -> None:
     )
     for axes in figure.axes:
         assert len(_curves(axes)[0].get_xdata()) == 40
+
+
+def test_short_run_draws_every_step() -> None:
+    figure = plot_schedules(sch.cyclic(0.0, 1.0, 5), steps=FULL_STEPS)
+    (line,) = _curves(figure.axes[0])
+    np.testing.assert_array_equal(line.get_xdata(), np.arange(FULL_STEPS))
+
+
+def test_long_run_keeps_every_bucket_extreme() -> None:
+    """A cycle of 14 steps over a million steps keeps each bucket's extremes."""
+    steps = 1_000_003
+    schedule = sch.cyclic(0.1, 1.0, 7)
+    figure = plot_schedules(schedule, steps=steps)
+    (line,) = _curves(figure.axes[0])
+    x = np.asarray(line.get_xdata())
+    y = np.asarray(line.get_ydata())
+
+    assert len(x) <= 4 * BUCKETS
+    assert x[0] == 0
+    assert x[-1] == steps - 1
+    assert np.all(np.diff(x) > 0)
+    np.testing.assert_array_equal(y, schedule(x))
+    every = schedule(np.arange(steps))
+    bucket = -(-steps // BUCKETS)
+    bucket_starts = np.arange(0, steps, bucket)
+    kept_starts = np.searchsorted(x, bucket_starts)
+    assert np.all(x[kept_starts] == bucket_starts), "a bucket lost its first step"
+    np.testing.assert_array_equal(
+        np.minimum.reduceat(y, kept_starts), np.minimum.reduceat(every, bucket_starts)
+    )
+    np.testing.assert_array_equal(
+        np.maximum.reduceat(y, kept_starts), np.maximum.reduceat(every, bucket_starts)
+    )
 
 
 def test_endless_schedule_needs_steps() -> None:
