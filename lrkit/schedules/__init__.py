@@ -4,7 +4,7 @@ Every schedule is vectorised over numpy arrays, and this package imports
 numpy only, never a training framework.
 """
 
-from lrkit.schedules._base import Schedule
+from lrkit.schedules._base import CycleSchedules, Schedule
 from lrkit.schedules._combinators import (
     Clip,
     Join,
@@ -57,6 +57,7 @@ __all__ = [
     "Constant",
     "Cosine",
     "CosineRestarts",
+    "CycleSchedules",
     "Cyclic",
     "Exponential",
     "ExponentialDecay",

@@ -13,7 +13,7 @@ import abc
 import inspect
 import numbers
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar, overload
+from typing import Any, ClassVar, TypedDict, TypeVar, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,6 +21,21 @@ from numpy.typing import NDArray
 FloatArray = NDArray[np.float64]
 
 _REGISTRY: dict[str, type[Schedule]] = {}
+
+
+class _LrSchedule(TypedDict):
+    lr: Schedule
+
+
+class CycleSchedules(_LrSchedule, total=False):
+    """The lr schedule and, unless momentum was switched off, the momentum one.
+
+    One-cycle builders return this dict; unpack it into ``ParamScheduler``
+    with ``**``, which type checkers accept key by key.
+    """
+
+    momentum: Schedule
+
 
 _ScheduleType = TypeVar("_ScheduleType", bound="type[Schedule]")
 

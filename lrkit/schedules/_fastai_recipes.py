@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from lrkit.schedules import _validate as check
-from lrkit.schedules._base import FloatArray, Schedule, register
+from lrkit.schedules._base import CycleSchedules, FloatArray, Schedule, register
 from lrkit.schedules._torch_recipes import extremes
 
 
@@ -126,7 +126,7 @@ def fastai_one_cycle(
     div_final: float = 1e5,
     pct_start: float = 0.25,
     moms: tuple[float, float, float] | None = (0.95, 0.85, 0.95),
-) -> dict[str, Schedule]:
+) -> CycleSchedules:
     """Build fastai's ``fit_one_cycle`` lr and momentum curves.
 
     The lr is ``fastai_combined_cos(pct_start, lr_max / div, lr_max,
@@ -170,7 +170,7 @@ def fastai_one_cycle(
     lr = FastaiCombinedCos(
         pct_start, lr_max / div, lr_max, lr_max / div_final, total_steps
     )
-    result: dict[str, Schedule] = {"lr": lr}
+    result: CycleSchedules = {"lr": lr}
     if triple is not None:
         result["momentum"] = FastaiCombinedCos(pct_start, *triple, total_steps)
     return result

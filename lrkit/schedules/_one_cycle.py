@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from lrkit.schedules import _validate as check
-from lrkit.schedules._base import Schedule
+from lrkit.schedules._base import CycleSchedules, Schedule
 from lrkit.schedules._combinators import Join
 from lrkit.schedules._curves import Constant, Cosine, Linear
 
@@ -35,7 +35,7 @@ def one_cycle(
     momentum: tuple[float, float] | None = (0.95, 0.85),
     three_phase: bool = False,
     anneal: str = "cos",
-) -> dict[str, Schedule]:
+) -> CycleSchedules:
     """Build the one-cycle policy: warm up to a peak lr, then anneal far below it.
 
     The lr rises from ``max_lr / div`` at step 0 to exactly ``max_lr`` at the
@@ -120,7 +120,7 @@ def one_cycle(
         lr = Join(
             [rise, curve(max_lr, end_lr, total_steps - 1 - peak, include_start=False)]
         )
-    result: dict[str, Schedule] = {"lr": lr}
+    result: CycleSchedules = {"lr": lr}
     if moms is None:
         return result
 

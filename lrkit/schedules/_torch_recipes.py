@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from lrkit.schedules import _validate as check
-from lrkit.schedules._base import FloatArray, Schedule, register
+from lrkit.schedules._base import CycleSchedules, FloatArray, Schedule, register
 
 _HYPERPARAMETERS = ("lr", "momentum")
 
@@ -197,7 +197,7 @@ def torch_one_cycle(
     three_phase: bool = False,
     base_momentum: float = 0.85,
     max_momentum: float = 0.95,
-) -> dict[str, Schedule]:
+) -> CycleSchedules:
     """Build torch's ``OneCycleLR`` lr and momentum curves, bit for bit.
 
     The values at steps ``0 <= t < total_steps`` are the ones torch 2.13's
@@ -282,4 +282,4 @@ def torch_one_cycle(
             hyperparameter,
         )
 
-    return {name: curve(name) for name in _HYPERPARAMETERS}
+    return {"lr": curve("lr"), "momentum": curve("momentum")}
