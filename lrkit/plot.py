@@ -189,7 +189,7 @@ def line_points(schedule: Schedule, steps: int) -> tuple[IntArray, FloatArray]:
     Up to ``FULL_STEPS`` steps every step is drawn. Longer runs are cut into
     ``BUCKETS`` buckets of consecutive steps, and each bucket keeps its first,
     last, lowest and highest point (M4 decimation), so peaks, troughs and
-    jumps survive while a line holds at most ``4 * BUCKETS`` points. Values
+    jumps survive while a line has at most ``4 * BUCKETS`` points. Values
     are evaluated in chunks, so memory does not grow with ``steps``.
     """
     if steps <= FULL_STEPS:
