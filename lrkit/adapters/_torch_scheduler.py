@@ -31,7 +31,6 @@ from lrkit.adapters._torch_state import (
 )
 from lrkit.schedules import Schedule
 from lrkit.schedules import _validate as check
-from lrkit.schedules._base import EXACT_STEPS
 
 _BLOCK_STEPS = 1024
 """How many upcoming steps each schedule is evaluated for at once."""
@@ -277,9 +276,7 @@ class ParamScheduler(LRScheduler):
                 f"{length}, or construct ParamScheduler with past_end='hold' to "
                 "keep the final values"
             )
-        # An endless schedule rejects steps from 2**53 on, so a block never
-        # reaches past that: only the step itself can raise.
-        stop = min(step + _BLOCK_STEPS, max(EXACT_STEPS, step + 1))
+        stop = step + _BLOCK_STEPS
         steps = np.arange(step, stop)
         self._blocks = [schedule(steps).tolist() for schedule in self._plan.schedules]
         self._block_start = step

@@ -8,10 +8,12 @@ from typing import Any
 from lrkit.adapters._torch_plan import HYPERPARAMETERS, SCALE_KEYS, Spec
 from lrkit.schedules import Schedule
 from lrkit.schedules import _validate as check
-from lrkit.schedules._base import EXACT_STEPS
 
 FORMAT = 1
 """The version of the ``state_dict`` layout."""
+
+MAX_STEP = 2**53 - 1
+"""The largest saved step accepted: every integer up to it is exact in float64."""
 
 
 def describe_specs(specs: Mapping[str, Spec]) -> str:
@@ -61,10 +63,10 @@ def parse_state(
             "it was saved by a newer lrkit"
         )
     step = check.integer("state_dict['step']", state["step"], minimum=0)
-    if step >= EXACT_STEPS:
+    if step > MAX_STEP:
         raise ValueError(
-            f"state_dict['step'] must be < 2**53 ({EXACT_STEPS}), the steps "
-            f"float64 holds exactly, got {step}"
+            f"state_dict['step'] must be < 2**53, the steps float64 holds "
+            f"exactly, got {step}"
         )
     count = check.integer("state_dict['group_count']", state["group_count"], minimum=1)
     saved_schedules = state["schedules"]

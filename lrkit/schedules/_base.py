@@ -39,9 +39,6 @@ class CycleSchedules(_LrSchedule, total=False):
 
 _ScheduleType = TypeVar("_ScheduleType", bound="type[Schedule]")
 
-EXACT_STEPS = 2**53
-"""The first integer above which float64 cannot hold every integer exactly."""
-
 
 def register(cls: _ScheduleType) -> _ScheduleType:
     """Add an lrkit schedule class to the registry that ``from_dict`` reads."""
@@ -242,21 +239,12 @@ class Schedule(abc.ABC):
 
         Raises:
             TypeError: a bool, a non-integral float or a non-numeric step.
-            ValueError: a negative step, or a step of ``2**53`` or more on a
-                schedule with no end, which float64 cannot hold exactly.
+            ValueError: a negative step.
         """
         steps = _as_step_array(step)
         length = self.length
         if length is not None:
             np.minimum(steps, length - 1, out=steps)
-        elif steps.size and steps.max() >= EXACT_STEPS:
-            # A finite schedule clamps such steps to its end. An endless one
-            # would compute with rounded steps, and restart cycles never locate
-            # a step whose cycle edges round together.
-            raise ValueError(
-                f"step must be < 2**53 ({EXACT_STEPS}) for a schedule with no "
-                f"end, because float64 rounds larger steps, got {int(steps.max())}"
-            )
         values = self._evaluate(steps)
         if isinstance(step, np.ndarray):
             return values.reshape(step.shape)
