@@ -176,8 +176,9 @@ def test_numpy_integer_step_gives_float() -> None:
         {"type": "linear", "init_value": 1.0, "end_value": 0.0},
         {"type": "linear", "init_value": 1.0, "end_value": 0.0, "steps": 3, "x": 1},
         {"steps": 3},
+        {"type": ["linear"], "init_value": 1.0, "end_value": 0.0, "steps": 3},
     ],
-    ids=["unknown-type", "missing-field", "unexpected-field", "no-type"],
+    ids=["unknown-type", "missing-field", "unexpected-field", "no-type", "list-type"],
 )
 def test_from_dict_rejects_bad_data(data: dict[str, object]) -> None:
     with pytest.raises(ValueError):

@@ -174,7 +174,8 @@ class Schedule(abc.ABC):
         if not isinstance(data, Mapping):
             raise TypeError(f"data must be a dict, got {type(data).__name__}")
         name = data.get("type")
-        if name not in _REGISTRY:
+        # A list or dict type is unhashable, so check the type before the lookup.
+        if not isinstance(name, str) or name not in _REGISTRY:
             known = ", ".join(sorted(_REGISTRY))
             raise ValueError(f"unknown schedule type {name!r}; known types: {known}")
         cls = _REGISTRY[name]
