@@ -56,6 +56,16 @@ def _curves(rows: list[dict[str, Any]]) -> list[str]:
             f"{CURVE_TORCH_SPEEDUP:.0f}x faster than torch: {_verdict(fast)} "
             f"({row['torch_over_lrkit']:.0f}x)."
         )
+        if not near and row["hyperparameters"] != "lr":
+            lines += [
+                "",
+                "  Why the pair misses: lrkit's lr and momentum are two",
+                "  independent schedule objects, and each computes its own",
+                "  cosine weight, while the hand-written expression computes it",
+                "  once and reuses it. Sharing it would tie the two schedules",
+                "  together, which their design as separate immutable values",
+                "  rules out, so the pair costs about two single curves.",
+            ]
     return lines
 
 
