@@ -397,6 +397,11 @@ def first_group_per_layer(records: Sequence[GroupRecord]) -> list[GroupRecord]:
     return [layers[layer] for layer in sorted(layers)]
 
 
+def layer_label(record: GroupRecord) -> str:
+    """Return the group's name, marked when its parameters do not train."""
+    return f"{record.name} (frozen)" if record.frozen else record.name
+
+
 def print_group_lrs(result: MethodResult, steps: Sequence[int]) -> None:
     """Print the lr each layer was trained with at the given steps.
 
@@ -407,9 +412,8 @@ def print_group_lrs(result: MethodResult, steps: Sequence[int]) -> None:
     tqdm.write(f"lr of each layer, {result.method}:")
     tqdm.write(f"  {'layer':<24}{'lr scale':>9}{header}")
     for record in first_group_per_layer(result.groups):
-        name = f"{record.name} (frozen)" if record.frozen else record.name
         lrs = "".join(f"{record.lr[step]:>12.3e}" for step in steps)
-        tqdm.write(f"  {name:<24}{record.lr_scale:>9.4f}{lrs}")
+        tqdm.write(f"  {layer_label(record):<24}{record.lr_scale:>9.4f}{lrs}")
 
 
 def print_results(results: Sequence[MethodResult]) -> None:
@@ -437,7 +441,7 @@ def plot_lr_curves(result: MethodResult, steps: int, path: Path) -> None:
         result.schedule,
         steps,
         scales={"lr": [record.lr_scale for record in layers]},
-        names=[record.name for record in layers],
+        names=[layer_label(record) for record in layers],
     )
     figure.suptitle(result.method)
     figure.savefig(path, dpi=100)
