@@ -25,10 +25,13 @@ biases and LayerNorm weights get none. For this model on a 2-core CPU, the
 fused step measured 3 to 5 times faster than AdamW's default per-tensor loop.
 
 The example prints the lr of every layer at a few steps and a table of test
-accuracy per method, and writes to ``--out``: ``lr_<method>.png`` (the lr
-curve of every layer), ``lrs.json`` (every param group's lr and weight decay at
-every step, with its parameter names) and ``results.json`` (accuracy, timing,
-and the loss on the first training batch before and after training).
+accuracy per method. It writes to ``--out``:
+
+- ``lr_<method>.png``: the lr curve of every layer;
+- ``lrs.json``: every param group's lr and weight decay at every step, with
+  its parameter names;
+- ``results.json``: accuracy, timing, and the loss on the first training batch
+  before and after training.
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ def read_text(path: Path) -> str:
 
 
 def article_key(text: str) -> str:
-    """Return the text as the uncased tokenizer sees it: lowercase, one space."""
+    """Return the text as the uncased tokenizer reads it: lowercase, one space."""
     return " ".join(text.lower().split())
 
 
