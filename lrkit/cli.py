@@ -174,7 +174,9 @@ def _length(
 def _write_table(
     schedules: dict[str, Schedule], steps: Sequence[int], stream: Any
 ) -> None:
-    step_array = np.asarray(steps, dtype=np.int64)
+    # Schedules compute on float64 steps, so converting here changes no value
+    # and also takes steps beyond int64, as a Python int step does.
+    step_array = np.asarray(steps, dtype=np.float64)
     columns = [schedule(step_array) for schedule in schedules.values()]
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(["step", *schedules])

@@ -215,6 +215,18 @@ def test_bad_value_exits_2_without_traceback(run: Runner) -> None:
     ]
 
 
+def test_at_step_beyond_int64(capsys: pytest.CaptureFixture[str]) -> None:
+    """The library takes any integer step, so --at takes one too."""
+    step = 2**63
+    assert main(f"{ONE_CYCLE} --at 0,{step}".split()) == 0
+    header, rows = _table(capsys.readouterr().out)
+    assert header == ["step", "lr", "momentum"]
+    assert [row[0] for row in rows] == ["0", str(step)]
+    curves = sch.one_cycle(0.1, 100)
+    assert float(rows[1][1]) == curves["lr"](step)
+    assert float(rows[1][2]) == curves["momentum"](step)
+
+
 def test_closed_pipe_is_not_an_error() -> None:
     command = "table cosine --init-value 1 --end-value 0 --steps 1000000"
     process = subprocess.Popen(
