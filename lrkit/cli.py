@@ -247,7 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(arguments)
     except _UsageError as error:
         usage = _SHORT_USAGE
-        if len(arguments) >= 2 and arguments[1] in recipes():
+        known = len(arguments) >= 2 and arguments[0] in _COMMANDS
+        if known and arguments[1] in recipes():
             usage = f"usage: lrkit {arguments[0]} {arguments[1]} [--PARAM VALUE ...]"
         sys.stderr.write(f"{usage}\nlrkit: error: {error}\n")
         return 2

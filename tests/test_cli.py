@@ -227,6 +227,16 @@ def test_at_step_beyond_int64(capsys: pytest.CaptureFixture[str]) -> None:
     assert float(rows[1][2]) == curves["momentum"](step)
 
 
+def test_unknown_command_usage_is_generic(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The usage line does not repeat a command that does not exist."""
+    assert main(["tabel", "cosine"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "usage: lrkit {table,plot} RECIPE [--PARAM VALUE ...]"
+    assert lines[1] == "lrkit: error: unknown command 'tabel'; choose table or plot"
+
+
 def test_closed_pipe_is_not_an_error() -> None:
     command = "table cosine --init-value 1 --end-value 0 --steps 1000000"
     process = subprocess.Popen(
