@@ -9,7 +9,8 @@ RECIPE is a schedule builder's name in kebab case (``one-cycle``,
 ``torch-one-cycle``, ``cosine``, ...) and the options are its parameters in
 kebab case (``--max-lr 0.1``). Lists are comma-separated (``--momentum
 0.95,0.85``), and an optional value can be ``none``. Errors exit with status
-2 after a usage line and one ``lrkit: error:`` line. The command imports numpy
+2 after a usage line and one ``lrkit: error:`` line, and a failed write of the
+table exits with status 1 after one error line. The command imports numpy
 and, for ``plot`` only, matplotlib; it never imports torch.
 """
 
@@ -37,6 +38,10 @@ _SHORT_USAGE = "usage: lrkit {table,plot} RECIPE [--PARAM VALUE ...]"
 
 class _UsageError(Exception):
     """A bad command line: reported as a usage line and one error line."""
+
+
+class _OutputError(Exception):
+    """A failed write of the table to stdout, such as on a full disk."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -227,7 +232,13 @@ def _run(argv: list[str]) -> int:
 
     if command == "table":
         steps = at if at is not None else range(_length(schedules, length, name))
-        _write_table(schedules, list(steps), sys.stdout)
+        try:
+            _write_table(schedules, list(steps), sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:
+            raise _OutputError(f"cannot write the table: {error}") from None
     else:
         _write_plot(schedules, _length(schedules, length, name), out)
     return 0
@@ -240,7 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: the arguments after the program name (default: ``sys.argv[1:]``).
 
     Returns:
-        0 on success, 2 for a bad command line or a bad parameter value.
+        0 on success, 2 for a bad command line or a bad parameter value, 1
+        when writing the table to stdout fails.
     """
     arguments = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -255,6 +267,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader (such as head) closed the pipe early, which is not an
         # error. Point stdout at devnull so that the flush at exit succeeds.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _discard_stdout()
         return 0
+    except _OutputError as error:
+        _discard_stdout()
+        sys.stderr.write(f"lrkit: error: {error}\n")
+        return 1
+
+
+def _discard_stdout() -> None:
+    """Point stdout at devnull, so that the flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -237,6 +237,22 @@ def test_unknown_command_usage_is_generic(
     assert lines[1] == "lrkit: error: unknown command 'tabel'; choose table or plot"
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_full_disk_is_one_error_line() -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "lrkit", *COSINE.split()],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "lrkit: error: cannot write the table: [Errno 28] No space left on device"
+    ]
+
+
 def test_closed_pipe_is_not_an_error() -> None:
     command = "table cosine --init-value 1 --end-value 0 --steps 1000000"
     process = subprocess.Popen(
