@@ -8,10 +8,12 @@ Usage::
 RECIPE is a schedule builder's name in kebab case (``one-cycle``,
 ``torch-one-cycle``, ``cosine``, ...) and the options are its parameters in
 kebab case (``--max-lr 0.1``). Lists are comma-separated (``--momentum
-0.95,0.85``), and an optional value can be ``none``. Errors exit with status
-2 after a usage line and one ``lrkit: error:`` line, and a failed write of the
-table exits with status 1 after one error line. The command imports numpy
-and, for ``plot`` only, matplotlib; it never imports torch.
+0.95,0.85``), and an optional value can be ``none``. The suffix of ``--out``
+picks the image format (``.png``, ``.svg``, ``.pdf``, ...), PNG without one.
+Errors exit with status 2 after a usage line and one ``lrkit: error:`` line,
+and a failed write of the table exits with status 1 after one error line. The
+command imports numpy and, for ``plot`` only, matplotlib; it never imports
+torch.
 """
 
 from __future__ import annotations
@@ -20,17 +22,21 @@ import argparse
 import csv
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
 from lrkit._recipes import Recipe, recipes
 from lrkit.schedules import Schedule
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 _COMMANDS = {
     "table": "print the schedule as CSV: a step column, then one per hyperparameter",
-    "plot": "draw the schedule to a PNG file",
+    "plot": "draw the schedule to an image file (PNG, SVG, PDF, ...)",
 }
 
 _SHORT_USAGE = "usage: lrkit {table,plot} RECIPE [--PARAM VALUE ...]"
@@ -160,7 +166,11 @@ def _recipe_parser(command: str, recipe: Recipe) -> _Parser:
         )
     else:
         output.add_argument(
-            "--out", required=True, metavar="FILE", help="the PNG file to write"
+            "--out",
+            required=True,
+            metavar="FILE",
+            help="the image file to write; its suffix picks the format (.png, "
+            ".svg, .pdf, ...), PNG when it has none",
         )
     return parser
 
@@ -189,7 +199,14 @@ def _write_table(
         writer.writerow([step, *(repr(float(column[row])) for column in columns)])
 
 
-def _write_plot(schedules: dict[str, Schedule], length: int, out: str) -> None:
+_TITLE_WIDTH = 70
+"""Characters per line of a plot's title: about what a 7-inch figure fits."""
+
+
+def _plot_figure(
+    recipe: str, options: list[str], schedules: dict[str, Schedule], length: int
+) -> Figure:
+    """Draw the schedules under a title that repeats the recipe and its options."""
     try:
         from lrkit.plot import plot_schedules
     except ImportError as error:
@@ -198,9 +215,18 @@ def _write_plot(schedules: dict[str, Schedule], length: int, out: str) -> None:
             "'lrkit[plot]'"
         ) from None
     figure = plot_schedules(schedules, steps=length)
+    title = " ".join([recipe, *options])
+    lines = textwrap.wrap(title, _TITLE_WIDTH, break_on_hyphens=False)
+    figure.suptitle("\n".join(lines), fontsize="medium")
+    return figure
+
+
+def _write_plot(figure: Figure, out: str) -> None:
+    suffix = os.path.splitext(out)[1].lstrip(".").lower()
     try:
-        figure.savefig(out, format="png")
-    except OSError as error:
+        # Without a suffix, matplotlib would use its savefig.format setting.
+        figure.savefig(out, format=suffix or "png")
+    except (OSError, ValueError) as error:
         raise _UsageError(f"cannot write --out {out!r}: {error}") from None
 
 
@@ -225,6 +251,7 @@ def _run(argv: list[str]) -> int:
     length = arguments.pop("length", None)
     at = arguments.pop("at", None)
     out = arguments.pop("out", None)
+    shown_options = _without_out(options)
     try:
         schedules = recipe.build(arguments)
     except (ValueError, TypeError) as error:
@@ -240,8 +267,24 @@ def _run(argv: list[str]) -> int:
         except OSError as error:
             raise _OutputError(f"cannot write the table: {error}") from None
     else:
-        _write_plot(schedules, _length(schedules, length, name), out)
+        plot_length = _length(schedules, length, name)
+        figure = _plot_figure(name, shown_options, schedules, plot_length)
+        _write_plot(figure, out)
     return 0
+
+
+def _without_out(options: list[str]) -> list[str]:
+    """Return the options without ``--out FILE``, which says nothing of the curve."""
+    shown = []
+    skip_next = False
+    for option in options:
+        if skip_next:
+            skip_next = False
+        elif option == "--out":
+            skip_next = True
+        elif not option.startswith("--out="):
+            shown.append(option)
+    return shown
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,7 +19,7 @@ import pytest
 
 import lrkit.schedules as sch
 from lrkit._recipes import argument_help, parser_for, recipes
-from lrkit.cli import main
+from lrkit.cli import _plot_figure, _without_out, main
 
 Runner = Callable[[str], subprocess.CompletedProcess[str]]
 
@@ -281,6 +281,39 @@ def test_plot_writes_png(run: Runner, tmp_path: Path) -> None:
     assert width > 100
     assert height > 100
     assert len(data) > 5000, "the PNG is too small to hold two curves"
+
+
+@pytest.mark.parametrize(
+    ("name", "magic"),
+    [("plot.svg", b"<?xml"), ("plot.pdf", b"%PDF"), ("plot", b"\x89PNG")],
+    ids=["svg", "pdf", "no-suffix"],
+)
+def test_plot_format_follows_suffix(tmp_path: Path, name: str, magic: bytes) -> None:
+    out = tmp_path / name
+    assert main([*COSINE.replace("table", "plot").split(), "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(magic)
+
+
+def test_plot_unknown_suffix_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "plot.xyz"
+    assert main([*COSINE.replace("table", "plot").split(), "--out", str(out)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2
+    assert lines[1].startswith(f"lrkit: error: cannot write --out {str(out)!r}: ")
+    assert "xyz" in lines[1]
+    assert not out.exists()
+
+
+def test_plot_title_names_recipe_and_options() -> None:
+    options = ["--max-lr", "0.1", "--total-steps=300"]
+    curves = dict(sch.one_cycle(0.1, 300))
+    figure = _plot_figure("one-cycle", options, curves, 300)
+    assert figure.get_suptitle() == "one-cycle --max-lr 0.1 --total-steps=300"
+    typed = ["--max-lr", "0.1", "--out", "a.png", "--length", "5", "--out=b.png"]
+    assert _without_out(typed) == ["--max-lr", "0.1", "--length", "5"]
+    assert [axes.get_xlabel() for axes in figure.axes][-1] == "step"
 
 
 def test_command_never_imports_torch(tmp_path: Path) -> None:
