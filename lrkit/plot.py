@@ -116,6 +116,11 @@ def _group_scales(
                 raise TypeError(
                     f"scales[{name!r}] must be a list of floats, got {values!r}"
                 )
+            if not values:
+                # No groups would draw an empty subplot without any error.
+                raise ValueError(
+                    f"scales[{name!r}] must hold at least one scale, got {values!r}"
+                )
             explicit[name] = [
                 check.non_negative(f"scales[{name!r}][{index}]", value)
                 for index, value in enumerate(values)
@@ -295,7 +300,8 @@ def plot_schedules(
     Raises:
         TypeError: an argument has the wrong type.
         ValueError: no schedule, a bad ``steps``, only endless schedules
-            without ``steps``, or group counts that disagree.
+            without ``steps``, an empty list of scales, or group counts
+            that disagree.
 
     Example:
         >>> from lrkit.plot import plot_schedules

@@ -238,6 +238,11 @@ def test_endless_schedule_needs_steps() -> None:
         ({"scales": {"momentum": [1.0]}}, ValueError, "'momentum' is not among"),
         ({"scales": {"lr": [1.0, -1.0]}}, ValueError, "must be >= 0, got -1.0"),
         ({"names": ["only"], "scales": {"lr": [1.0, 2.0]}}, ValueError, "one name"),
+        (
+            {"scales": {"lr": []}},
+            ValueError,
+            r"scales\['lr'\] must hold at least one scale, got \[\]",
+        ),
         ({"optimizer": object()}, TypeError, "optimizer must have param_groups"),
         (
             {
@@ -254,6 +259,7 @@ def test_endless_schedule_needs_steps() -> None:
         "unknown-scale",
         "negative-scale",
         "names-count",
+        "no-scales",
         "no-groups",
         "count-mismatch",
     ],
