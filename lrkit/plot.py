@@ -37,6 +37,9 @@ FULL_STEPS = 8192
 BUCKETS = 2048
 """Longer runs are drawn from this many buckets of steps (see ``line_points``)."""
 
+CHUNK_STEPS = 2**20
+"""Steps evaluated at once when decimating, at least one bucket: bounds memory."""
+
 BOUNDARY_LABEL = "_boundary"
 """The label of the dashed lines at phase boundaries (hidden from legends)."""
 
@@ -195,14 +198,16 @@ def line_points(schedule: Schedule, steps: int) -> tuple[IntArray, FloatArray]:
     ``BUCKETS`` buckets of consecutive steps, and each bucket keeps its first,
     last, lowest and highest point (M4 decimation), so peaks, troughs and
     jumps survive while a line has at most ``4 * BUCKETS`` points. Values
-    are evaluated in chunks, so memory does not grow with ``steps``.
+    are evaluated in chunks of whole buckets, about ``CHUNK_STEPS`` steps
+    each, so memory grows with ``steps`` only once a single bucket is longer
+    than that (past ``CHUNK_STEPS * BUCKETS``, about 2 billion steps).
     """
     if steps <= FULL_STEPS:
         x = np.arange(steps)
         return x, schedule(x)
 
     bucket = -(-steps // BUCKETS)
-    chunk = bucket * 256
+    chunk = bucket * max(1, CHUNK_STEPS // bucket)
     kept: list[IntArray] = []
     for start in range(0, steps, chunk):
         x = np.arange(start, min(start + chunk, steps))

@@ -6,6 +6,7 @@ import os
 import struct
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -23,7 +24,9 @@ from matplotlib.image import imread  # noqa: E402
 from lrkit.plot import (  # noqa: E402
     BOUNDARY_LABEL,
     BUCKETS,
+    CHUNK_STEPS,
     FULL_STEPS,
+    line_points,
     phase_boundaries,
     plot_schedules,
 )
@@ -221,6 +224,28 @@ def test_long_run_keeps_every_bucket_extreme() -> None:
     np.testing.assert_array_equal(
         np.maximum.reduceat(y, kept_starts), np.maximum.reduceat(every, bucket_starts)
     )
+
+
+def test_long_run_memory_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decimating evaluates a few buckets at a time, never the whole run."""
+    import lrkit.plot
+
+    # Few buckets make each one long, so that 8 chunks of steps are enough
+    # to tell evaluating chunk by chunk from evaluating the whole run.
+    monkeypatch.setattr(lrkit.plot, "BUCKETS", 8)
+    steps = 8 * CHUNK_STEPS
+    schedule = sch.constant(0.1)
+    tracemalloc.start()
+    try:
+        x, y = line_points(schedule, steps)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert x[-1] == steps - 1
+    np.testing.assert_array_equal(y, schedule(x))
+    one_chunk = CHUNK_STEPS * np.dtype(np.float64).itemsize
+    assert peak < 4 * one_chunk, f"peak {peak} bytes for chunks of {one_chunk}"
 
 
 def test_endless_schedule_needs_steps() -> None:
