@@ -23,12 +23,51 @@ STEP = 6_543
 # One example call per public builder. A builder missing here is reported in
 # the results as "not benchmarked", so the page shows what it leaves out.
 EXAMPLES: dict[str, Callable[[], Any]] = {
+    "clip": lambda: sch.clip(sch.cosine(0.1, 0.0, TOTAL), low=1e-3),
     "constant": lambda: sch.constant(0.1),
-    "linear": lambda: sch.linear(0.1, 0.0, TOTAL),
     "cosine": lambda: sch.cosine(0.1, 0.0, TOTAL),
-    "one_cycle": lambda: sch.one_cycle(0.1, TOTAL),
-    "warmup": lambda: sch.warmup(sch.cosine(0.1, 0.0, TOTAL - 500), 500),
+    "cosine_restarts": lambda: sch.cosine_restarts(0.1, 1_000, cycle_mult=2.0),
+    "cyclic": lambda: sch.cyclic(0.01, 0.1, 500),
+    "exponential": lambda: sch.exponential(0.1, 1e-4, TOTAL),
+    "exponential_decay": lambda: sch.exponential_decay(0.1, 0.999),
+    "fastai_combined_cos": lambda: sch.fastai_combined_cos(
+        0.25, 4e-3, 0.1, 1e-6, TOTAL
+    ),
+    "fastai_flat_cos": lambda: sch.fastai_flat_cos(0.1, TOTAL),
+    "fastai_one_cycle": lambda: sch.fastai_one_cycle(0.1, TOTAL),
+    "flat_cos": lambda: sch.flat_cos(0.1, TOTAL),
+    "hf_constant_schedule_with_warmup": lambda: sch.hf_constant_schedule_with_warmup(
+        500
+    ),
+    "hf_cosine_schedule_with_warmup": lambda: sch.hf_cosine_schedule_with_warmup(
+        500, TOTAL
+    ),
+    "hf_cosine_with_hard_restarts_schedule_with_warmup": lambda: (
+        sch.hf_cosine_with_hard_restarts_schedule_with_warmup(500, TOTAL, 3)
+    ),
+    "hf_cosine_with_min_lr_schedule_with_warmup": lambda: (
+        sch.hf_cosine_with_min_lr_schedule_with_warmup(500, TOTAL, min_lr_rate=0.1)
+    ),
+    "hf_inverse_sqrt_schedule": lambda: sch.hf_inverse_sqrt_schedule(500),
+    "hf_linear_schedule_with_warmup": lambda: sch.hf_linear_schedule_with_warmup(
+        500, TOTAL
+    ),
+    "hf_polynomial_decay_schedule_with_warmup": lambda: (
+        sch.hf_polynomial_decay_schedule_with_warmup(500, TOTAL, power=2.0, lr_init=0.1)
+    ),
+    "hf_wsd_schedule": lambda: sch.hf_wsd_schedule(500, 2_000, TOTAL),
+    "inverse_sqrt": lambda: sch.inverse_sqrt(0.1, 500.0),
     "join": lambda: sch.join([sch.linear(0.0, 0.1, 500), sch.cosine(0.1, 0, 9_500)]),
+    "linear": lambda: sch.linear(0.1, 0.0, TOTAL),
+    "multi_step": lambda: sch.multi_step(0.1, [3_000, 6_000, 9_000]),
+    "one_cycle": lambda: sch.one_cycle(0.1, TOTAL),
+    "polynomial": lambda: sch.polynomial(0.1, 0.0, TOTAL, power=2.0),
+    "repeat": lambda: sch.repeat(sch.cosine(0.1, 0.0, 1_000)),
+    "scale": lambda: sch.scale(sch.cosine(0.1, 0.0, TOTAL), 0.5),
+    "step_decay": lambda: sch.step_decay(0.1, 2_000),
+    "torch_one_cycle": lambda: sch.torch_one_cycle(0.1, TOTAL),
+    "warmup": lambda: sch.warmup(sch.cosine(0.1, 0.0, TOTAL - 500), 500),
+    "warmup_stable_decay": lambda: sch.warmup_stable_decay(0.1, 500, 7_500, 2_000),
 }
 
 

@@ -180,12 +180,13 @@ def phase_boundaries(schedule: Schedule) -> tuple[int, ...]:
     """Return the steps where a schedule's top-level phases start.
 
     A ``Join`` and a ``Warmup`` have ``boundaries``. Recipes built on an
-    internal join (``wsd``, ``flat_cos``) give that join's boundaries. Other
-    schedules have none.
+    internal join (``warmup_stable_decay``, ``flat_cos``) give that join's
+    boundaries. Other schedules have none.
     """
     owner: Any = schedule
     if not hasattr(owner, "boundaries"):
-        # Recipes such as WSD evaluate through a private Join in ``_joined``.
+        # Recipes such as warmup_stable_decay evaluate through a private
+        # Join in ``_joined``.
         owner = getattr(schedule, "_joined", None)
     boundaries = getattr(owner, "boundaries", ())
     return tuple(int(step) for step in boundaries)

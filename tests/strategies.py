@@ -136,7 +136,7 @@ def cosine_restarts(draw: st.DrawFn) -> sch.Schedule:
 @st.composite
 def wsds(draw: st.DrawFn) -> sch.Schedule:
     """A warmup-stable-decay run with any cooldown shape and floor."""
-    return sch.wsd(
+    return sch.warmup_stable_decay(
         draw(values),
         draw(st.integers(0, 1_000)),
         draw(st.integers(0, 2_000)),

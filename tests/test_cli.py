@@ -205,12 +205,13 @@ def test_bad_input_exits_2(
 
 def test_bad_value_exits_2_without_traceback(run: Runner) -> None:
     result = run(
-        "table wsd --peak-value 0.1 --warmup-steps -3 --stable-steps 5 --decay-steps 5"
+        "table warmup-stable-decay --peak-value 0.1 --warmup-steps -3"
+        " --stable-steps 5 --decay-steps 5"
     )
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "usage: lrkit table wsd [--PARAM VALUE ...]",
+        "usage: lrkit table warmup-stable-decay [--PARAM VALUE ...]",
         "lrkit: error: warmup_steps must be >= 0, got -3",
     ]
 
@@ -337,7 +338,13 @@ def test_main_help_lists_recipes() -> None:
     assert result.returncode == 0
     recipe_lines = result.stdout.split("recipes:\n")[1].splitlines()
     listed = {line.split()[0] for line in recipe_lines if line[:3].strip()}
-    for name in ("one-cycle", "torch-one-cycle", "cosine", "linear", "wsd"):
+    for name in (
+        "one-cycle",
+        "torch-one-cycle",
+        "cosine",
+        "linear",
+        "warmup-stable-decay",
+    ):
         assert name in listed, name
     for combinator in ("join", "warmup", "scale"):
         assert combinator not in listed, combinator

@@ -160,7 +160,7 @@ def test_explicit_scales_and_names() -> None:
             ),
             [30.0],
         ),
-        (sch.wsd(1.0, 10, 40, 50), [10.0, 50.0]),
+        (sch.warmup_stable_decay(1.0, 10, 40, 50), [10.0, 50.0]),
         (sch.cosine(1.0, 0.0, 100), []),
     ],
     ids=["join", "warmup", "nested-join", "wsd", "plain"],

@@ -22,15 +22,15 @@ _DECAYS = {
     ("schedule", "expected"),
     [
         (
-            sch.wsd(1.0, 2, 2, 4, decay_shape="linear"),
+            sch.warmup_stable_decay(1.0, 2, 2, 4, decay_shape="linear"),
             [0.5, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0],
         ),
         (
-            sch.wsd(2.0, 0, 1, 2, decay_shape="cosine", min_ratio=0.5),
+            sch.warmup_stable_decay(2.0, 0, 1, 2, decay_shape="cosine", min_ratio=0.5),
             [2.0, 1.5, 1.0, 1.0],
         ),
         (
-            sch.wsd(1.0, 1, 0, 4, decay_shape="1-sqrt"),
+            sch.warmup_stable_decay(1.0, 1, 0, 4, decay_shape="1-sqrt"),
             [1.0, 0.5, 1 - math.sqrt(0.5), 1 - math.sqrt(0.75), 0.0],
         ),
         (
@@ -98,7 +98,7 @@ def test_wsd_phases_monotone(schedule: sch.Schedule) -> None:
 def test_wsd_matches_hugging_face_one_step_earlier() -> None:
     """HF decays with p = (t - w - S) / D, so its step t + 1 is lrkit's t."""
     warmup, stable, decay, ratio = 10, 30, 40, 0.1
-    schedule = sch.wsd(
+    schedule = sch.warmup_stable_decay(
         1.0, warmup, stable, decay, decay_shape="cosine", min_ratio=ratio
     )
     for t in range(warmup + stable, warmup + stable + decay):
@@ -148,28 +148,32 @@ def test_flat_cos_defaults_follow_fastai() -> None:
     ("build", "error", "message"),
     [
         (
-            lambda: sch.wsd(-1.0, 1, 1, 1),
+            lambda: sch.warmup_stable_decay(-1.0, 1, 1, 1),
             ValueError,
             "peak_value must be >= 0, got -1.0",
         ),
         (
-            lambda: sch.wsd(1.0, -1, 1, 1),
+            lambda: sch.warmup_stable_decay(1.0, -1, 1, 1),
             ValueError,
             "warmup_steps must be >= 0, got -1",
         ),
         (
-            lambda: sch.wsd(1.0, 1, -2, 1),
+            lambda: sch.warmup_stable_decay(1.0, 1, -2, 1),
             ValueError,
             "stable_steps must be >= 0, got -2",
         ),
-        (lambda: sch.wsd(1.0, 1, 1, 0), ValueError, "decay_steps must be >= 1, got 0"),
         (
-            lambda: sch.wsd(1.0, 1, 1, 1, decay_shape="sqrt"),
+            lambda: sch.warmup_stable_decay(1.0, 1, 1, 0),
+            ValueError,
+            "decay_steps must be >= 1, got 0",
+        ),
+        (
+            lambda: sch.warmup_stable_decay(1.0, 1, 1, 1, decay_shape="sqrt"),
             ValueError,
             "decay_shape must be one of '1-sqrt', 'cosine', 'linear', got 'sqrt'",
         ),
         (
-            lambda: sch.wsd(1.0, 1, 1, 1, min_ratio=1.5),
+            lambda: sch.warmup_stable_decay(1.0, 1, 1, 1, min_ratio=1.5),
             ValueError,
             r"min_ratio must be in \[0, 1\], got 1.5",
         ),

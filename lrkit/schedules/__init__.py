@@ -49,10 +49,14 @@ from lrkit.schedules._hf_recipes import (
 )
 from lrkit.schedules._one_cycle import one_cycle
 from lrkit.schedules._torch_recipes import TorchOneCycle, torch_one_cycle
-from lrkit.schedules._wsd import WSD, FlatCos, flat_cos, wsd
+from lrkit.schedules._wsd import (
+    FlatCos,
+    WarmupStableDecay,
+    flat_cos,
+    warmup_stable_decay,
+)
 
 __all__ = [
-    "WSD",
     "Clip",
     "Constant",
     "Cosine",
@@ -72,6 +76,7 @@ __all__ = [
     "Schedule",
     "TorchOneCycle",
     "Warmup",
+    "WarmupStableDecay",
     "clip",
     "constant",
     "cosine",
@@ -102,5 +107,5 @@ __all__ = [
     "step_decay",
     "torch_one_cycle",
     "warmup",
-    "wsd",
+    "warmup_stable_decay",
 ]

@@ -13,8 +13,9 @@ from lrkit.schedules._curves import Cosine, Linear, _Interpolation
 class _OneMinusSqrt(_Interpolation):
     """The 1-sqrt cooldown: ``init_value * (1 - sqrt(p)) + end_value * sqrt(p)``.
 
-    It is a private piece of ``wsd`` and is not registered, because ``wsd``
-    serialises its own arguments rather than its pieces.
+    It is a private piece of ``warmup_stable_decay`` and is not registered,
+    because ``warmup_stable_decay`` serialises its own arguments rather than
+    its pieces.
     """
 
     __slots__ = ()
@@ -34,7 +35,7 @@ _DECAY_SHAPES: dict[str, type[_Interpolation]] = {
 
 
 @register
-class WSD(_Composed):
+class WarmupStableDecay(_Composed):
     """Warmup-stable-decay: rise to ``peak_value``, hold it, then cool down.
 
     With ``W = warmup_steps``, ``S = stable_steps``, ``D = decay_steps`` and
@@ -70,7 +71,7 @@ class WSD(_Composed):
         TypeError: an argument has the wrong type.
 
     Example:
-        >>> schedule = wsd(1.0, 2, 2, 4, decay_shape="linear")
+        >>> schedule = warmup_stable_decay(1.0, 2, 2, 4, decay_shape="linear")
         >>> [schedule(k) for k in range(9)]
         [0.5, 1.0, 1.0, 1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
     """
@@ -89,7 +90,7 @@ class WSD(_Composed):
     _decay_steps: int
     _decay_shape: str
     _min_ratio: float
-    _name = "wsd"
+    _name = "warmup_stable_decay"
     _fields = (
         "peak_value",
         "warmup_steps",
@@ -211,5 +212,5 @@ class FlatCos(_Composed):
         object.__setattr__(self, "_joined", Join([flat, anneal]))
 
 
-wsd = WSD
+warmup_stable_decay = WarmupStableDecay
 flat_cos = FlatCos
