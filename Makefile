@@ -1,8 +1,12 @@
 # Set-up and everyday commands. Each target creates the virtual environment
-# in .venv on first use: CPU torch first, then lrkit with every extra.
+# in .venv on first use: torch first, then lrkit with every extra.
 
 PYTHON ?= python3
 VENV ?= .venv
+# Where the first step installs torch from (default: pip's own index). On
+# Linux x86_64 PyPI's torch wheel pulls in the CUDA libraries, and
+# TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu gives the CPU build.
+TORCH_INDEX_URL ?=
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -10,7 +14,8 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt torch
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt \
+		$(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL)) torch
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt -e '.[all]'
 	touch $(STAMP)
 
