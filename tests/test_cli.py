@@ -376,6 +376,13 @@ def test_every_recipe_help_renders(capsys: pytest.CaptureFixture[str]) -> None:
             assert option.flag in out, f"{name}: {option.flag}"
 
 
+def test_every_option_has_help_text() -> None:
+    """Each option's help comes from its builder's Args section."""
+    for name, recipe in recipes().items():
+        for option in recipe.options:
+            assert option.help, f"{name}: {option.flag} has no Args entry"
+
+
 def test_recipes_are_builders_without_schedule_parameters() -> None:
     table = recipes()
     by_builder = {recipe.builder: recipe for recipe in table.values()}

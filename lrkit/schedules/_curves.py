@@ -15,6 +15,9 @@ from lrkit.schedules._base import FloatArray, Schedule, register
 class Constant(Schedule):
     """The same value at every step. It has no end (``length`` is None).
 
+    Args:
+        value: the value at every step (>= 0).
+
     Example:
         >>> constant(0.1)(1_000_000)
         0.1
