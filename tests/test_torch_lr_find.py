@@ -275,6 +275,20 @@ def test_one_shot_iterator_that_runs_out_raises() -> None:
     _assert_same(before, _capture(model, optimizer))
 
 
+@pytest.mark.parametrize("kind", ["dict", "tensor"])
+def test_batch_that_unpacks_wrongly_raises(kind: str) -> None:
+    """A dict unpacks to its keys and a 2-row tensor to its rows: neither is a pair."""
+    inputs, targets = _regression_batches(1)[0]
+    batch = {"inputs": inputs, "targets": targets} if kind == "dict" else inputs[:2]
+    model = _linear()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    before = _capture(model, optimizer)
+    message = "each batch must be a pair"
+    with pytest.raises(TypeError, match=f"{message} \\(inputs, targets\\), got"):
+        lr_find(model, optimizer, mse, [batch], num_steps=10)
+    _assert_same(before, _capture(model, optimizer))
+
+
 def test_empty_batches_raise() -> None:
     model = _linear()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -312,13 +312,17 @@ def _batch_loss(
     loss_fn: Callable[[Any, Any], torch.Tensor],
     batch: Any,
 ) -> torch.Tensor:
-    try:
-        inputs, targets = batch
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"each batch must be a pair (inputs, targets), got {type(batch).__name__}"
-        ) from None
-    return loss_fn(model(inputs), targets)
+    # A dict would unpack to its keys, and a tensor of 2 rows to its rows.
+    if not isinstance(batch, (Mapping, torch.Tensor, str, bytes)):
+        try:
+            inputs, targets = batch
+        except (TypeError, ValueError):
+            pass
+        else:
+            return loss_fn(model(inputs), targets)
+    raise TypeError(
+        f"each batch must be a pair (inputs, targets), got {type(batch).__name__}"
+    )
 
 
 def lr_find(
