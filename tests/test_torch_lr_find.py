@@ -251,6 +251,23 @@ def test_non_finite_loss_stops_sweep() -> None:
     _assert_same(before, _capture(model, optimizer))
 
 
+def test_non_finite_warning_advice() -> None:
+    """A loss that is NaN from the start is no reason to raise divergence_factor."""
+    model = _linear()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def nan_loss(outputs: Any, targets: Any) -> Any:
+        return mse(outputs, targets) * math.nan
+
+    with pytest.warns(RuntimeWarning) as records:
+        lr_find(model, optimizer, nan_loss, _regression_batches())
+    (record,) = records
+    message = str(record.message)
+    assert "the loss was nan at lr 1e-07" in message
+    assert "check the model, the batches and loss_fn" in message
+    assert "divergence_factor" not in message
+
+
 def test_batches_cycle_when_they_run_out() -> None:
     batches = _regression_batches(3)
     order: list[int] = []

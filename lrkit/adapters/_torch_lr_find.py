@@ -463,10 +463,16 @@ def _run(
 
     suggestions = _suggest(lrs, losses, sweep.num_steps)
     if not suggestions:
+        if stop_reason == "non_finite":
+            advice = (
+                f"the loss was {raw_losses[-1]} at lr {lrs[-1]!r}: lower start_lr, "
+                "or check the model, the batches and loss_fn"
+            )
+        else:
+            advice = "lower start_lr or raise divergence_factor"
         warnings.warn(
             f"the sweep stopped after {len(lrs)} of {sweep.num_steps} steps "
-            f"({stop_reason}), too early for suggestions; "
-            "lower start_lr or raise divergence_factor",
+            f"({stop_reason}), too early for suggestions; {advice}",
             RuntimeWarning,
             stacklevel=3,
         )
