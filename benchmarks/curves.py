@@ -80,8 +80,13 @@ def _candidates(total: int, *, momentum: bool) -> dict[str, Callable[[], object]
         momentum=MOMENTUM,
     )
     lr, mom = curves["lr"], curves["momentum"]
+    # Both sides round differently near the end of the anneal, where the value
+    # is a small difference from the peak, so compare relative to the peak.
     np.testing.assert_allclose(
-        lr(steps), _per_phase(steps, total, momentum=False), rtol=1e-12
+        lr(steps),
+        _per_phase(steps, total, momentum=False),
+        rtol=1e-12,
+        atol=1e-12 * MAX_LR,
     )
 
     def lrkit() -> object:
