@@ -2,7 +2,7 @@
 
 Usage (from the repository root, with lrkit and torch installed):
 
-    python benchmarks/run.py            # full run, about ten minutes
+    python benchmarks/run.py            # full run, about 11 minutes on 2 cores
     python benchmarks/run.py --quick    # smaller sizes and fewer rounds
 
 Every comparison times lrkit and its baselines in this same process,
