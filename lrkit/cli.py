@@ -255,7 +255,7 @@ def _run(argv: list[str]) -> int:
     try:
         schedules = recipe.build(arguments)
     except (ValueError, TypeError) as error:
-        raise _UsageError(str(error)) from None
+        raise _UsageError(_name_flag(recipe, str(error))) from None
 
     if command == "table":
         steps = at if at is not None else range(_length(schedules, length, name))
@@ -271,6 +271,19 @@ def _run(argv: list[str]) -> int:
         figure = _plot_figure(name, shown_options, schedules, plot_length)
         _write_plot(figure, out)
     return 0
+
+
+def _name_flag(recipe: Recipe, message: str) -> str:
+    """Prefix a builder's error with the option it is about, as argparse does.
+
+    Builder messages start with the parameter's Python name (``max_lr must
+    be > 0``); the user typed ``--max-lr``, so name that flag too.
+    """
+    for option in sorted(recipe.options, key=lambda item: -len(item.name)):
+        rest = message[len(option.name) :]
+        if message.startswith(option.name) and not rest[:1].isidentifier():
+            return f"argument {option.flag}: {message}"
+    return message
 
 
 def _without_out(options: list[str]) -> list[str]:

@@ -157,7 +157,7 @@ def _capture(arguments: list[str], stdout: io.StringIO) -> int:
     [
         (
             "table one-cycle --max-lr -1 --total-steps 100",
-            "max_lr must be > 0, got -1.0",
+            "argument --max-lr: max_lr must be > 0, got -1.0",
         ),
         (
             "table one-cycle --max-lr abc --total-steps 100",
@@ -167,7 +167,10 @@ def _capture(arguments: list[str], stdout: io.StringIO) -> int:
             "table one-cycle --max-lr 0.1 --total-steps 2.5",
             "argument --total-steps: invalid integer value: '2.5'",
         ),
-        (f"{ONE_CYCLE} --pct-start 1.5", "pct_start must be in (0, 1), got 1.5"),
+        (
+            f"{ONE_CYCLE} --pct-start 1.5",
+            "argument --pct-start: pct_start must be in (0, 1), got 1.5",
+        ),
         ("table one-cycle --max-lr 0.1", "required: --total-steps"),
         (f"{COSINE} --bogus 1", "unrecognized arguments: --bogus 1"),
         (f"{COSINE} --at 1,x", "argument --at: invalid step list: '1,x'"),
@@ -212,7 +215,7 @@ def test_bad_value_exits_2_without_traceback(run: Runner) -> None:
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
         "usage: lrkit table warmup-stable-decay [--PARAM VALUE ...]",
-        "lrkit: error: warmup_steps must be >= 0, got -3",
+        "lrkit: error: argument --warmup-steps: warmup_steps must be >= 0, got -3",
     ]
 
 
