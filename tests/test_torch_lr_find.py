@@ -369,6 +369,21 @@ def test_bad_group_lr_scale_raises() -> None:
     assert optimizer.param_groups[0]["lr"] == 0.1
 
 
+def test_group_without_lr_raises() -> None:
+    """A custom optimizer may lack an lr key; the sweep has nothing to set."""
+
+    class NoLr(torch.optim.Optimizer):
+        def __init__(self, params: Any) -> None:
+            super().__init__(params, {"step_size": 0.1})
+
+    model = _linear()
+    optimizer = NoLr(model.parameters())
+    before = _capture(model, optimizer)
+    with pytest.raises(ValueError, match=r"param_groups\[0\] has no 'lr' key"):
+        lr_find(model, optimizer, mse, _regression_batches())
+    _assert_same(before, _capture(model, optimizer))
+
+
 def test_wrong_objects_raise_type_error() -> None:
     model = _linear()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)

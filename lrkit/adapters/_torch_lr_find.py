@@ -195,6 +195,13 @@ def _check_objects(model: Any, optimizer: Any, loss_fn: Any) -> None:
         )
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    for index, group in enumerate(optimizer.param_groups):
+        if "lr" not in group:
+            keys = sorted(key for key in group if key != "params")
+            raise ValueError(
+                f"optimizer.param_groups[{index}] has no 'lr' key to sweep; "
+                f"its keys are {keys}"
+            )
 
 
 class _Snapshot:
