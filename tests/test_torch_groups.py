@@ -658,3 +658,35 @@ def test_pattern_per_child_equals_default(
     ]
     assert [g["layer"] for g in default] == [g["layer"] for g in by_pattern]
     assert [g["name"] for g in default] == [g["name"] for g in by_pattern]
+
+
+class _ClassToken(nn.Module):
+    """A ViT-like model with a parameter registered on the model itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cls_token = nn.Parameter(torch.zeros(1, 4))
+        self.body = nn.Linear(4, 4)
+        self.head = nn.Linear(4, 2)
+
+
+def _group_of(groups: list[dict[str, Any]], parameter: torch.Tensor) -> dict[str, Any]:
+    matches = [g for g in groups if any(p is parameter for p in g["params"])]
+    assert len(matches) == 1
+    return matches[0]
+
+
+def test_root_parameter_decayed_by_default() -> None:
+    model = _ClassToken()
+    group = _group_of(param_groups(model, weight_decay=0.1), model.cls_token)
+    assert group["layer"] == 0
+    assert group["weight_decay"] == 0.1
+
+
+def test_root_parameter_exempt_by_pattern() -> None:
+    model = _ClassToken()
+    groups = param_groups(model, weight_decay=0.1, no_decay_patterns=[r"^cls_token$"])
+    group = _group_of(groups, model.cls_token)
+    assert group["layer"] == 0
+    assert group["weight_decay"] == 0.0
+    assert group["weight_decay_scale"] == 0.0

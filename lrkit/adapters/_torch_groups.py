@@ -89,6 +89,9 @@ def param_groups(
     shared by several modules belongs to the layer of its first name in
     ``model.named_parameters()`` (for tied input and output embeddings, the
     input embedding's layer), and every rule matches that name only.
+    Parameters registered on the model itself (a ViT class token or position
+    embedding) have no child to follow: the default split puts them in layer
+    0, and a 2-D one there is decayed unless ``no_decay_patterns`` names it.
     Parameters with ``requires_grad=False`` are left out unless
     ``include_frozen`` is set; then a layer holding only frozen parameters
     joins the next layer that trains (the last, at the head end), so frozen
