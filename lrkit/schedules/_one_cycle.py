@@ -65,7 +65,8 @@ def one_cycle(
         final_div: ``max_lr / final_div`` is the lr at the last step (>= 1).
         momentum: ``(high, low)`` momentum or Adam beta1, each in [0, 1], or
             None to schedule the lr alone.
-        three_phase: use the three-phase shape described above.
+        three_phase: rise to the peak, fall back to the initial lr, then
+            anneal to the final lr (momentum falls, rises, then holds).
         anneal: ``"cos"`` or ``"linear"`` interpolation in every phase.
 
     Returns:

@@ -242,7 +242,8 @@ def torch_one_cycle(
         anneal_strategy: ``"cos"`` or ``"linear"``.
         div_factor: ``max_lr / div_factor`` is the initial lr (> 0).
         final_div_factor: the last lr is the initial lr divided by this (> 0).
-        three_phase: use the three-phase shape above.
+        three_phase: rise to the peak, fall back to the initial lr, then
+            anneal to the last lr (momentum falls, rises, then holds).
         base_momentum: lowest momentum, at the peak lr, in [0, 1].
         max_momentum: highest momentum, at the start, in [0, 1].
 
