@@ -287,7 +287,7 @@ def _name_flag(recipe: Recipe, message: str) -> str:
 
 
 def _without_out(options: list[str]) -> list[str]:
-    """Return the options without ``--out FILE``, which says nothing of the curve."""
+    """Return the options without ``--out FILE``, which does not change the curve."""
     shown = []
     skip_next = False
     for option in options:

@@ -34,7 +34,7 @@ _TRIM_END = 5
 """Points dropped from the end of the sweep before suggesting, as fastai does."""
 
 _MIN_STEPS = 8
-"""The fewest sweep steps: 3 points remain after trimming ``_TRIM_END``."""
+"""Minimum number of sweep steps, so 3 points remain after trimming."""
 
 
 @dataclass(frozen=True)

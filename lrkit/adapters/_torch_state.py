@@ -65,8 +65,8 @@ def parse_state(
     step = check.integer("state_dict['step']", state["step"], minimum=0)
     if step > MAX_STEP:
         raise ValueError(
-            f"state_dict['step'] must be < 2**53, the steps float64 holds "
-            f"exactly, got {step}"
+            f"state_dict['step'] must be < 2**53, the largest step a float64 "
+            f"represents exactly, got {step}"
         )
     count = check.integer("state_dict['group_count']", state["group_count"], minimum=1)
     saved_schedules = state["schedules"]

@@ -57,7 +57,9 @@ def fraction(
     low_ok = result > 0 if low_open else result >= 0
     high_ok = result < 1 if high_open else result <= 1
     if not (low_ok and high_ok):
-        interval = ("(" if low_open else "[") + "0, 1" + (")" if high_open else "]")
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        interval = f"{left}0, 1{right}"
         raise ValueError(f"{name} must be in {interval}, got {result!r}")
     return result
 
